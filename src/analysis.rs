@@ -1,0 +1,131 @@
+//! One program's way through the stages, kept together for the views (text,
+//! JSON, LaTeX, diagrams) that read it: source → AST → gate DAG → forward →
+//! backward.
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::eval::{Backward, Forward, backward, forward, param_span};
+use crate::graph::{Circuit, lower};
+use crate::input::Assignment;
+use crate::syntax::{Program, parse};
+use crate::value::Value;
+
+/// The numbers of one evaluation.
+#[derive(Clone, Debug)]
+pub struct Numeric {
+    /// The parameters' values, in parameter order.
+    pub params: Vec<Value>,
+    /// The forward pass.
+    pub forward: Forward,
+    /// The backward pass.
+    pub backward: Backward,
+}
+
+/// A program, parsed and lowered, and — once values are given — evaluated.
+#[derive(Clone, Debug)]
+pub struct Analysis {
+    /// The program text.
+    pub source: String,
+    /// The parsed program.
+    pub program: Program,
+    /// The gate DAG.
+    pub circuit: Circuit,
+    /// Forward and backward values, after [`Analysis::evaluate`].
+    pub numeric: Option<Numeric>,
+}
+
+impl Analysis {
+    /// Parses and lowers `source`. Errors carry the source for rendering.
+    ///
+    /// ```
+    /// let a = gradexplain::Analysis::new("f(x, y) = x * y").unwrap();
+    /// assert_eq!(a.circuit.output_name, "f");
+    /// ```
+    pub fn new(source: &str) -> Result<Analysis> {
+        let attach = |e: Error| e.with_source("program", source);
+        let program = parse(source).map_err(attach)?;
+        let circuit = lower(&program).map_err(attach)?;
+        Ok(Analysis {
+            source: source.to_string(),
+            program,
+            circuit,
+            numeric: None,
+        })
+    }
+
+    /// Binds `--at` values to the parameters and runs both passes with the
+    /// upstream gradient `grad`.
+    ///
+    /// ```
+    /// use gradexplain::{Analysis, Value, input::parse_assignments};
+    /// let mut a = Analysis::new("f(x, y) = x * y").unwrap();
+    /// a.evaluate(&parse_assignments("x=3,y=-4").unwrap(), &Value::Scalar(2.0)).unwrap();
+    /// let n = a.numeric.as_ref().unwrap();
+    /// assert_eq!(n.forward.values[a.circuit.output.index()], Value::Scalar(-12.0));
+    /// ```
+    pub fn evaluate(&mut self, at: &[Assignment], grad: &Value) -> Result<()> {
+        let params = self.bind(at)?;
+        let attach = |e: Error| e.with_source("program", &self.source);
+        let fwd = forward(&self.circuit, &params).map_err(attach)?;
+        let bwd = backward(&self.circuit, &fwd, grad).map_err(attach)?;
+        self.numeric = Some(Numeric {
+            params,
+            forward: fwd,
+            backward: bwd,
+        });
+        Ok(())
+    }
+
+    /// One value per parameter, from the `--at` assignments.
+    pub fn bind(&self, at: &[Assignment]) -> Result<Vec<Value>> {
+        let c = &self.circuit;
+        for (k, a) in at.iter().enumerate() {
+            if let Some(first) = at[..k].iter().find(|b| b.name == a.name) {
+                let _ = first;
+                return Err(Error::new(
+                    ErrorKind::Usage,
+                    format!("`{}` is given more than one value", a.name),
+                )
+                .at(a.span)
+                .with_source("--at", &a.source)
+                .label("given again here"));
+            }
+            if !c.params.iter().any(|p| p.name == a.name) {
+                let names: Vec<&str> = c.params.iter().map(|p| p.name.as_str()).collect();
+                let help = if names.is_empty() {
+                    "this program has no parameters".to_string()
+                } else {
+                    format!("the parameters are {}", names.join(", "))
+                };
+                return Err(Error::new(
+                    ErrorKind::Eval,
+                    format!(
+                        "unknown input `{}`: the program has no parameter of that name",
+                        a.name
+                    ),
+                )
+                .at(a.span)
+                .with_source("--at", &a.source)
+                .label("not a parameter")
+                .help(help));
+            }
+        }
+        c.params
+            .iter()
+            .map(|p| {
+                at.iter()
+                    .find(|a| a.name == p.name)
+                    .map(|a| a.value.clone())
+                    .ok_or_else(|| {
+                        let mut e =
+                            Error::new(ErrorKind::Eval, format!("missing value for `{}`", p.name))
+                                .label("this parameter has no value")
+                                .help(format!("pass it with --at {}=…", p.name));
+                        if let Some(span) = param_span(c, &p.name) {
+                            e = e.at(span).with_source("program", &self.source);
+                        }
+                        e
+                    })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,296 @@
+//! The forward pass (values, cached per gate) and the backward pass (gradients
+//! from the upstream gradient, added at forks), both single loops over the gates
+//! in index order — forward ascending, backward descending.
+
+use crate::error::{Error, Result, Span};
+use crate::gate::Op;
+use crate::graph::{Circuit, GateId, ParamRole};
+use crate::value::{Shape, Value};
+
+/// At most this many notes of one kind are kept; the rest are counted.
+const MAX_NOTES: usize = 20;
+
+/// The values of the forward pass.
+#[derive(Clone, Debug)]
+pub struct Forward {
+    /// Every gate's value, by gate index.
+    pub values: Vec<Value>,
+    /// Every gate's shape, by gate index.
+    pub shapes: Vec<Shape>,
+    /// Overflow to infinity, `nan` arising inside a gate.
+    pub notes: Vec<String>,
+}
+
+/// The gradients of the backward pass.
+#[derive(Clone, Debug)]
+pub struct Backward {
+    /// The upstream gradient, in the output's shape.
+    pub upstream: Value,
+    /// Every gate's gradient ∂output/∂gate · upstream, by gate index; `None` where
+    /// no gradient is needed (constants, index arithmetic, dead stages).
+    pub grads: Vec<Option<Value>>,
+    /// What flowed along each edge (by edge index): the branch contributions that
+    /// add up at a fork.
+    pub edge_grads: Vec<Option<Value>>,
+    /// The subgradient chosen at each kink, by gate.
+    pub kinks: Vec<(GateId, &'static str)>,
+    /// The kinks and other observations, in words.
+    pub notes: Vec<String>,
+}
+
+impl Backward {
+    /// The gradient delivered to each parameter: `None` for an index parameter, zeros
+    /// in the parameter's shape for an unused one.
+    pub fn param_grads(&self, c: &Circuit, fwd: &Forward) -> Vec<Option<Value>> {
+        let roles = c.param_roles();
+        c.params
+            .iter()
+            .zip(roles)
+            .map(|(p, role)| match role {
+                ParamRole::Index => None,
+                _ => Some(
+                    self.grads[p.gate.index()]
+                        .clone()
+                        .unwrap_or_else(|| Value::filled(fwd.shapes[p.gate.index()], 0.0)),
+                ),
+            })
+            .collect()
+    }
+}
+
+/// Shape inference over the whole DAG, before any number is computed. An error
+/// names the operator, both shapes and the place.
+pub fn infer_shapes(c: &Circuit, params: &[Shape]) -> Result<Vec<Shape>> {
+    let mut shapes: Vec<Shape> = Vec::with_capacity(c.len());
+    let mut ins: Vec<Shape> = Vec::with_capacity(3);
+    for g in c.gates() {
+        let gate = c.gate(g);
+        ins.clear();
+        ins.extend(c.inputs(g).iter().map(|i| shapes[i.index()]));
+        let shape = match gate.op {
+            Op::Input(i) => params.get(i as usize).copied().unwrap_or(Shape::Scalar),
+            op => op
+                .out_shape(&ins)
+                .map_err(|m| Error::eval(gate.span, m).label(format!("in `{}`", c.formula(g))))?,
+        };
+        shapes.push(shape);
+    }
+    Ok(shapes)
+}
+
+/// Runs the forward pass with one value per parameter (in [`Circuit::params`] order).
+///
+/// ```
+/// use gradexplain::{syntax::parse, lower, eval::forward, Value};
+/// let c = lower(&parse("f(x, y) = x * y").unwrap()).unwrap();
+/// let fwd = forward(&c, &[Value::Scalar(3.0), Value::Scalar(-4.0)]).unwrap();
+/// assert_eq!(fwd.values[c.output.index()], Value::Scalar(-12.0));
+/// ```
+pub fn forward(c: &Circuit, params: &[Value]) -> Result<Forward> {
+    let param_shapes: Vec<Shape> = params.iter().map(Value::shape).collect();
+    let shapes = infer_shapes(c, &param_shapes)?;
+    let mut values: Vec<Value> = Vec::with_capacity(c.len());
+    let mut notes = Notes::default();
+    for g in c.gates() {
+        let gate = c.gate(g);
+        let inputs = c.inputs(g);
+        let value = {
+            let ins: smallvec::SmallVec<[&Value; 3]> =
+                inputs.iter().map(|i| &values[i.index()]).collect();
+            let value = match gate.op {
+                Op::Input(i) => params[i as usize].clone(),
+                Op::Index => {
+                    check_indices(c, g, &ins)?;
+                    gate.op
+                        .forward(&ins)
+                        .map_err(|e| Error::eval(gate.span, e.0))?
+                }
+                op => op.forward(&ins).map_err(|e| {
+                    Error::eval(gate.span, e.0).label(format!("in `{}`", c.formula(g)))
+                })?,
+            };
+            if !value.is_finite() && ins.iter().all(|v| !v.elements().any(f64::is_nan)) {
+                let finite_in = ins.iter().all(|v| v.is_finite());
+                let produced_nan = value.elements().any(f64::is_nan);
+                if finite_in || produced_nan {
+                    let what = if produced_nan {
+                        "gives nan"
+                    } else {
+                        "overflows to ±inf"
+                    };
+                    let args: Vec<String> = inputs
+                        .iter()
+                        .map(|i| format!("{} = {}", c.label(*i), values[i.index()]))
+                        .collect();
+                    notes.push(format!(
+                        "`{} = {}` {what} (from {})",
+                        c.label(g),
+                        c.formula(g),
+                        args.join(", ")
+                    ));
+                }
+            }
+            value
+        };
+        values.push(value);
+    }
+    Ok(Forward {
+        values,
+        shapes,
+        notes: notes.finish("numeric"),
+    })
+}
+
+/// An index must be a finite whole number inside the indexed dimension.
+fn check_indices(c: &Circuit, g: GateId, ins: &[&Value]) -> Result<()> {
+    let span = c.gate(g).span;
+    let dims: Vec<usize> = match ins[0].shape() {
+        Shape::Vector(n) => vec![n],
+        Shape::Matrix(r, k) => vec![r, k],
+        Shape::Scalar => vec![],
+    };
+    for (k, v) in ins[1..].iter().enumerate() {
+        let x = v.as_scalar().unwrap_or(f64::NAN);
+        let inputs = c.inputs(g);
+        let label = c.label(inputs[k + 1]);
+        if !x.is_finite() || x.fract() != 0.0 {
+            return Err(Error::eval(
+                span,
+                format!(
+                    "index `{label}` = {} is not an integer",
+                    crate::value::fmt_num(x)
+                ),
+            )
+            .label("indices count elements from 0"));
+        }
+        let n = dims.get(k).copied().unwrap_or(0);
+        if x < 0.0 || x >= n as f64 {
+            let what = match (dims.len(), k) {
+                (1, _) => format!("a vector of length {n}"),
+                (_, 0) => format!("a matrix with {n} rows"),
+                _ => format!("a matrix with {n} columns"),
+            };
+            return Err(Error::eval(
+                span,
+                format!(
+                    "index `{label}` = {} is out of range for {what}",
+                    crate::value::fmt_num(x)
+                ),
+            )
+            .label(format!("valid indices are 0 to {}", n.saturating_sub(1))));
+        }
+    }
+    Ok(())
+}
+
+/// Runs the backward pass from `upstream`, which is the output's shape or a
+/// scalar that broadcasts to it.
+///
+/// ```
+/// use gradexplain::{syntax::parse, lower, eval::{forward, backward}, Value};
+/// let c = lower(&parse("f(x, y) = x * y").unwrap()).unwrap();
+/// let fwd = forward(&c, &[Value::Scalar(3.0), Value::Scalar(-4.0)]).unwrap();
+/// let bwd = backward(&c, &fwd, &Value::Scalar(2.0)).unwrap();
+/// let g = bwd.param_grads(&c, &fwd);
+/// assert_eq!(g, [Some(Value::Scalar(-8.0)), Some(Value::Scalar(6.0))]);
+/// ```
+pub fn backward(c: &Circuit, fwd: &Forward, upstream: &Value) -> Result<Backward> {
+    let out_shape = fwd.shapes[c.output.index()];
+    let upstream =
+        match upstream {
+            Value::Scalar(x) => Value::filled(out_shape, *x),
+            v if v.shape() == out_shape => v.clone(),
+            v => {
+                return Err(Error::new(
+                crate::error::ErrorKind::Eval,
+                format!(
+                    "the upstream gradient has shape {} but the output `{}` has shape {out_shape}",
+                    v.shape(),
+                    c.output_name
+                ),
+            )
+            .help(format!("pass --grad with a value of shape {out_shape}, or a scalar")));
+            }
+        };
+    let req = c.requires_grad();
+    let mut grads: Vec<Option<Value>> = vec![None; c.len()];
+    let mut edge_grads: Vec<Option<Value>> = vec![None; c.graph.edge_count()];
+    let mut kinks = Vec::new();
+    let mut notes = Notes::default();
+    if req[c.output.index()] {
+        grads[c.output.index()] = Some(upstream.clone());
+    }
+    for g in c.gates().rev() {
+        let Some(grad) = &grads[g.index()] else {
+            continue;
+        };
+        let op = c.op(g);
+        if matches!(op, Op::Input(_) | Op::Const(_)) {
+            continue;
+        }
+        let edges = c.input_edges(g);
+        let ins: smallvec::SmallVec<[&Value; 3]> = edges
+            .iter()
+            .map(|(_, _, i)| &fwd.values[i.index()])
+            .collect();
+        let out = &fwd.values[g.index()];
+        let mut sends: smallvec::SmallVec<[(usize, GateId, Value); 3]> = smallvec::SmallVec::new();
+        for &(edge, slot, input) in &edges {
+            if !op.carries_gradient(slot) || !req[input.index()] {
+                continue;
+            }
+            sends.push((edge.index(), input, op.vjp(slot, &ins, out, grad)));
+        }
+        if let Some(why) = op.kink(&ins) {
+            kinks.push((g, why));
+            notes.push(format!("at `{} = {}`: {why}", c.label(g), c.formula(g)));
+        }
+        for (edge, input, contribution) in sends {
+            match &mut grads[input.index()] {
+                // Gradients add at forks: +=, never =.
+                Some(acc) => acc.add_assign(&contribution),
+                slot @ None => *slot = Some(contribution.clone()),
+            }
+            edge_grads[edge] = Some(contribution);
+        }
+    }
+    Ok(Backward {
+        upstream,
+        grads,
+        edge_grads,
+        kinks,
+        notes: notes.finish("subgradient"),
+    })
+}
+
+/// Notes, capped so that a million-gate circuit does not print a million lines.
+#[derive(Default)]
+struct Notes {
+    kept: Vec<String>,
+    dropped: usize,
+}
+
+impl Notes {
+    fn push(&mut self, note: String) {
+        if self.kept.len() < MAX_NOTES {
+            self.kept.push(note);
+        } else {
+            self.dropped += 1;
+        }
+    }
+
+    fn finish(mut self, kind: &str) -> Vec<String> {
+        if self.dropped > 0 {
+            self.kept.push(format!(
+                "… and {} more {kind} notes like these",
+                self.dropped
+            ));
+        }
+        self.kept
+    }
+}
+
+/// The place a parameter is declared or first used, for "missing value" errors.
+pub fn param_span(c: &Circuit, name: &str) -> Option<Span> {
+    c.params.iter().find(|p| p.name == name).map(|p| p.span)
+}

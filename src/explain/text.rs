@@ -1,0 +1,396 @@
+//! The explanation a student reads: the program, the forward pass gate by gate,
+//! the backward pass gate by gate (local gradient, the chain rule with numbers,
+//! the sum at every fork, the pattern named as the notes name it), and the
+//! gradients last.
+
+use super::{Doc, Style};
+use crate::analysis::{Analysis, Numeric};
+use crate::gate::Op;
+use crate::graph::{Circuit, GateId, ParamRole};
+use crate::print::{Brackets, Node, print};
+use crate::value::{Shape, Value};
+
+/// How much to show.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// Gates explained in full in each pass; the rest are counted, not shown.
+    pub max_gates: usize,
+    /// Results only: the output's value and the gradients.
+    pub summary: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            max_gates: 60,
+            summary: false,
+        }
+    }
+}
+
+/// Every note of the analysis: lowering's, the parameters', the passes'.
+pub fn notes(a: &Analysis) -> Vec<String> {
+    let c = &a.circuit;
+    let mut notes = c.notes.clone();
+    for (p, role) in c.params.iter().zip(c.param_roles()) {
+        match role {
+            ParamRole::Unused => notes.push(format!(
+                "`{}` does not affect `{}`: its gradient is 0",
+                p.name, c.output_name
+            )),
+            ParamRole::Index => notes.push(format!(
+                "`{}` is only used as an index: an index carries no gradient",
+                p.name
+            )),
+            ParamRole::Differentiable => {}
+        }
+    }
+    if let Some(n) = &a.numeric {
+        notes.extend(n.forward.notes.iter().cloned());
+        notes.extend(n.backward.notes.iter().cloned());
+    }
+    notes
+}
+
+/// Builds the explanation of `a`.
+pub fn explain(a: &Analysis, opts: Options) -> Doc {
+    let mut d = Doc::default();
+    let c = &a.circuit;
+    if !opts.summary {
+        program(&mut d, a);
+    }
+    match &a.numeric {
+        Some(n) => {
+            if !opts.summary {
+                forward(&mut d, c, n, opts);
+                backward(&mut d, c, n, opts);
+            }
+            results(&mut d, c, n);
+        }
+        None => symbolic(&mut d, c, opts),
+    }
+    let notes = notes(a);
+    if !notes.is_empty() {
+        d.line();
+        d.line().push(Style::Heading, "notes");
+        for note in notes {
+            d.line().push(Style::Note, format!("  • {note}"));
+        }
+    }
+    d
+}
+
+fn program(d: &mut Doc, a: &Analysis) {
+    let c = &a.circuit;
+    d.line().push(Style::Heading, "program");
+    let lines: Vec<&str> = a
+        .source
+        .lines()
+        .map(str::trim_end)
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    for l in lines.iter().take(12) {
+        d.line().push(Style::Plain, format!("  {l}"));
+    }
+    if lines.len() > 12 {
+        d.line()
+            .push(Style::Plain, format!("  … {} more lines", lines.len() - 12));
+    }
+    let params: Vec<&str> = c.params.iter().map(|p| p.name.as_str()).collect();
+    d.line().push(
+        Style::Plain,
+        format!(
+            "  parameters: {} · output: {} · {} gates",
+            if params.is_empty() {
+                "none".into()
+            } else {
+                params.join(", ")
+            },
+            c.output_name,
+            c.len()
+        ),
+    );
+}
+
+/// `3 * -4`: the gate's formula with its inputs' values in place of their names.
+fn substituted(c: &Circuit, g: GateId, values: &[Value]) -> Option<String> {
+    let ins = c.inputs(g);
+    if ins.iter().any(|i| !values[i.index()].shape().is_scalar()) {
+        return None;
+    }
+    let op = c.op(g);
+    Some(print(
+        usize::MAX,
+        |n| {
+            if n == usize::MAX {
+                Node::Apply(op, (0..ins.len()).collect())
+            } else {
+                Node::Leaf(values[ins[n].index()].to_string().into())
+            }
+        },
+        Brackets::Needed,
+    ))
+}
+
+fn shape_note(s: Shape) -> String {
+    if s.is_scalar() {
+        String::new()
+    } else {
+        format!("   ({s})")
+    }
+}
+
+fn forward(d: &mut Doc, c: &Circuit, n: &Numeric, opts: Options) {
+    let values = &n.forward.values;
+    d.line();
+    d.line()
+        .push(Style::Heading, "forward pass")
+        .push(Style::Plain, " — values flow from the inputs to the output");
+    let shown: Vec<GateId> = c
+        .gates()
+        .filter(|&g| !matches!(c.op(g), Op::Const(_)))
+        .collect();
+    for &g in shown.iter().take(opts.max_gates) {
+        let v = &values[g.index()];
+        let line = d.line();
+        match c.op(g) {
+            Op::Input(_) => {
+                line.push(Style::Plain, format!("  {} = ", c.label(g)))
+                    .push(Style::Forward, v.to_string());
+            }
+            _ => {
+                line.push(Style::Plain, format!("  {} = {}", c.label(g), c.formula(g)));
+                if let Some(s) = substituted(c, g, values) {
+                    line.push(Style::Plain, format!(" = {s}"));
+                }
+                line.push(Style::Plain, " = ")
+                    .push(Style::Forward, v.to_string());
+            }
+        }
+        line.push(Style::Plain, shape_note(n.forward.shapes[g.index()]));
+    }
+    more(d, shown.len(), opts.max_gates);
+}
+
+fn more(d: &mut Doc, total: usize, max: usize) {
+    if total > max {
+        d.line().push(
+            Style::Note,
+            format!(
+                "  … {} more gates (see every gate with --format json)",
+                total - max
+            ),
+        );
+    }
+}
+
+/// The name of a gate's gradient: `grad` at the output, `dq` elsewhere.
+fn dname(c: &Circuit, g: GateId) -> String {
+    if g == c.output {
+        "grad".into()
+    } else {
+        format!("d{}", c.label(g))
+    }
+}
+
+fn backward(d: &mut Doc, c: &Circuit, n: &Numeric, opts: Options) {
+    let b = &n.backward;
+    let values = &n.forward.values;
+    d.line();
+    d.line()
+        .push(Style::Heading, "backward pass")
+        .push(
+            Style::Plain,
+            " — gradients flow back from the output, starting with ",
+        )
+        .push(Style::Backward, format!("grad = {}", b.upstream));
+    let visited: Vec<GateId> = c
+        .gates()
+        .rev()
+        .filter(|g| b.grads[g.index()].is_some())
+        .collect();
+    let mut explained = 0;
+    for &g in &visited {
+        let op = c.op(g);
+        let incoming: Vec<(GateId, &Value)> = c
+            .consumers(g)
+            .into_iter()
+            .filter_map(|(e, _, user)| b.edge_grads[e.index()].as_ref().map(|v| (user, v)))
+            .collect();
+        let is_leaf = matches!(op, Op::Input(_) | Op::Const(_));
+        if is_leaf && incoming.len() < 2 {
+            continue;
+        }
+        explained += 1;
+        if explained > opts.max_gates {
+            continue;
+        }
+        if !is_leaf {
+            d.line()
+                .push(Style::Plain, format!("  {} = {}", c.label(g), c.formula(g)))
+                .push(Style::Note, format!("   [{}]", op.pattern()));
+        }
+        if incoming.len() >= 2 {
+            let parts: Vec<String> = incoming
+                .iter()
+                .map(|(u, v)| format!("{v} (via {})", c.label(*u)))
+                .collect();
+            let total = b.grads[g.index()]
+                .as_ref()
+                .map(Value::to_string)
+                .unwrap_or_default();
+            let line = d.line();
+            line.push(
+                Style::Plain,
+                format!(
+                    "    {} is used {} times, so its gradients add: d{} = ",
+                    c.label(g),
+                    incoming.len(),
+                    c.label(g)
+                ),
+            );
+            line.push(Style::Backward, format!("{} = {total}", parts.join(" + ")));
+        }
+        if is_leaf {
+            continue;
+        }
+        let grad = b.grads[g.index()]
+            .as_ref()
+            .expect("visited gates have a gradient");
+        let ins = c.input_edges(g);
+        for &(edge, slot, input) in &ins {
+            let Some(contrib) = &b.edge_grads[edge.index()] else {
+                continue;
+            };
+            let fork = c.consumers(input).len() > 1;
+            let target = format!("d{} {}", c.label(input), if fork { "+=" } else { "=" });
+            let line = d.line();
+            line.push(Style::Plain, format!("    {target} "));
+            let in_vals: Vec<&Value> = ins.iter().map(|(_, _, i)| &values[i.index()]).collect();
+            let local = op.local(slot, &in_vals, &values[g.index()]);
+            match (super::local::formula(c, g, slot), local) {
+                (Some(f), Some(l)) if l.shape().is_scalar() && grad.shape().is_scalar() => {
+                    line.push(
+                        Style::Plain,
+                        format!("{f} · {} = {l} · {grad} = ", dname(c, g)),
+                    );
+                }
+                (Some(f), Some(_)) => {
+                    line.push(Style::Plain, format!("{f} ⊙ {} = ", dname(c, g)));
+                }
+                _ => {
+                    line.push(Style::Plain, format!("{} = ", tensor_rule(c, g, slot, n)));
+                }
+            }
+            line.push(Style::Backward, contrib.to_string());
+            if let Some(s) = Some(n.forward.shapes[input.index()]).filter(|s| !s.is_scalar()) {
+                line.push(Style::Plain, format!("   ({s}, like {})", c.label(input)));
+            }
+        }
+    }
+    more(d, explained, opts.max_gates);
+}
+
+/// The vector-Jacobian product of a non-elementwise gate, in words and symbols.
+fn tensor_rule(c: &Circuit, g: GateId, slot: usize, n: &Numeric) -> String {
+    let ins = c.inputs(g);
+    let dg = dname(c, g);
+    let l = |k: usize| c.label(ins[k]);
+    let s = |k: usize| n.forward.shapes[ins[k].index()];
+    match (c.op(g), slot) {
+        (Op::Dot, 0) => match (s(0), s(1)) {
+            (Shape::Matrix(..), Shape::Matrix(..)) => format!("{dg} · {}ᵀ", l(1)),
+            (Shape::Matrix(..), Shape::Vector(_)) => format!("outer({dg}, {})", l(1)),
+            (Shape::Vector(_), Shape::Matrix(..)) => format!("{} · {dg}", l(1)),
+            _ => format!("{dg} * {}", l(1)),
+        },
+        (Op::Dot, _) => match (s(0), s(1)) {
+            (Shape::Matrix(..), _) => format!("{}ᵀ · {dg}", l(0)),
+            (Shape::Vector(_), Shape::Matrix(..)) => format!("outer({}, {dg})", l(0)),
+            _ => format!("{dg} * {}", l(0)),
+        },
+        (Op::Outer, 0) => format!("{dg} · {}", l(1)),
+        (Op::Outer, _) => format!("{dg}ᵀ · {}", l(0)),
+        (Op::Sum, _) => format!("{dg} copied to every element"),
+        (Op::Mean, _) => format!("{dg} / {} to every element", s(0).len()),
+        (Op::Transpose, _) => format!("{dg}ᵀ"),
+        (Op::Index, _) => {
+            let idx: Vec<String> = ins[1..]
+                .iter()
+                .map(|i| n.forward.values[i.index()].to_string())
+                .collect();
+            format!("{dg} placed at [{}], 0 elsewhere", idx.join(", "))
+        }
+        (op, _) => format!("∂{}/∂{} · {dg}", op.name(), l(slot)),
+    }
+}
+
+fn results(d: &mut Doc, c: &Circuit, n: &Numeric) {
+    let out = &n.forward.values[c.output.index()];
+    d.line();
+    d.line().push(Style::Heading, "result");
+    d.line()
+        .push(Style::Plain, format!("  {} = ", c.output_name))
+        .push(Style::Forward, out.to_string());
+    d.line();
+    d.line().push(Style::Heading, "gradients").push(
+        Style::Plain,
+        format!(
+            " — ∂{}/∂p · grad, with grad = {}",
+            c.output_name, n.backward.upstream
+        ),
+    );
+    let grads = n.backward.param_grads(c, &n.forward);
+    for (p, g) in c.params.iter().zip(grads) {
+        let line = d.line();
+        line.push(Style::Plain, format!("  d{} = ", p.name));
+        match g {
+            Some(v) => line.push(Style::Backward, v.to_string()),
+            None => line.push(Style::Plain, "none (an index carries no gradient)"),
+        };
+    }
+}
+
+fn symbolic(d: &mut Doc, c: &Circuit, opts: Options) {
+    d.line();
+    d.line().push(Style::Heading, "local gradients").push(
+        Style::Plain,
+        " — each gate's derivative with respect to its inputs",
+    );
+    let req = c.requires_grad();
+    let gates: Vec<GateId> = c
+        .gates()
+        .filter(|&g| req[g.index()] && !matches!(c.op(g), Op::Input(_) | Op::Const(_)))
+        .collect();
+    for &g in gates.iter().take(opts.max_gates) {
+        let op = c.op(g);
+        d.line()
+            .push(Style::Plain, format!("  {} = {}", c.label(g), c.formula(g)))
+            .push(Style::Note, format!("   [{}]", op.pattern()));
+        for (_, slot, input) in c.input_edges(g) {
+            if !op.carries_gradient(slot) || !req[input.index()] {
+                continue;
+            }
+            let f =
+                super::local::formula(c, g, slot).unwrap_or_else(|| "see the pattern above".into());
+            d.line()
+                .push(
+                    Style::Plain,
+                    format!("    ∂{}/∂{} = ", c.label(g), c.label(input)),
+                )
+                .push(Style::Backward, f);
+        }
+    }
+    more(d, gates.len(), opts.max_gates);
+    let names: Vec<String> = c.params.iter().map(|p| format!("{}=…", p.name)).collect();
+    if !names.is_empty() {
+        d.line();
+        d.line().push(
+            Style::Note,
+            format!(
+                "give values with --at {} to see the numbers",
+                names.join(",")
+            ),
+        );
+    }
+}

@@ -1,0 +1,38 @@
+//! The `gradexplain` binary: arguments → [`gradexplain::app::run`] → exit code.
+
+use clap::Parser;
+use gradexplain::cli::Cli;
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match gradexplain::app::run(&cli) {
+        Ok(out) => {
+            let mut stdout = std::io::stdout().lock();
+            // A closed pipe (`| head`) is the reader's choice, not a failure.
+            match stdout
+                .write_all(out.as_bytes())
+                .and_then(|()| stdout.flush())
+            {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: cannot write to standard output: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+        Err(e) => {
+            let color = cli.color.enabled(std::io::stderr().is_terminal());
+            eprint!("{}", e.render(color));
+            ExitCode::from(e.kind.exit_code())
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! The abstract syntax tree: a flat arena in post-order, so that a child always
+//! comes before its parent, dropping never recurses, and lowering is one loop.
+
+use crate::error::Span;
+use crate::gate::Op;
+
+/// A handle on an expression node of an [`Ast`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ExprId(pub u32);
+
+impl ExprId {
+    /// The node's position in the arena.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// An expression node.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expr {
+    /// A numeric literal.
+    Num(f64),
+    /// A name: a parameter or an earlier stage.
+    Name(String),
+    /// An operator or function applied to arguments (`args` indexes [`Ast::args`]);
+    /// indexing is [`Op::Index`] with the base first.
+    Apply {
+        /// The gate it becomes.
+        op: Op,
+        /// The first argument's position in [`Ast::args`].
+        start: u32,
+        /// How many arguments.
+        len: u32,
+    },
+}
+
+/// All expression nodes of a program, children before parents.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Ast {
+    nodes: Vec<Expr>,
+    spans: Vec<Span>,
+    args: Vec<ExprId>,
+}
+
+impl Ast {
+    /// Adds a node whose children (if any) are already in the arena.
+    pub fn push(&mut self, expr: Expr, span: Span) -> ExprId {
+        let id = ExprId(u32::try_from(self.nodes.len()).unwrap_or(u32::MAX));
+        self.nodes.push(expr);
+        self.spans.push(span);
+        id
+    }
+
+    /// Adds an application of `op` to `args`, all of which are already in the arena.
+    pub fn apply(&mut self, op: Op, args: &[ExprId], span: Span) -> ExprId {
+        let start = self.args.len() as u32;
+        debug_assert!(
+            args.iter().all(|a| a.index() < self.nodes.len()),
+            "post-order"
+        );
+        self.args.extend_from_slice(args);
+        self.push(
+            Expr::Apply {
+                op,
+                start,
+                len: args.len() as u32,
+            },
+            span,
+        )
+    }
+
+    /// The node.
+    pub fn expr(&self, id: ExprId) -> &Expr {
+        &self.nodes[id.index()]
+    }
+
+    /// The node's place in the source.
+    pub fn span(&self, id: ExprId) -> Span {
+        self.spans[id.index()]
+    }
+
+    /// The arguments of an [`Expr::Apply`] node; empty for leaves.
+    pub fn args(&self, id: ExprId) -> &[ExprId] {
+        match self.expr(id) {
+            Expr::Apply { start, len, .. } => &self.args[*start as usize..(*start + *len) as usize],
+            _ => &[],
+        }
+    }
+
+    /// How many nodes the arena holds.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// True when the arena holds no node.
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// Prints the expression `id` with every operator bracketed — `-x^2` prints as
+    /// `(-(x ^ 2))` — which is how the parser tests pin precedence down.
+    pub fn bracketed(&self, id: ExprId) -> String {
+        crate::print::print(id, |n| self.print_node(n), crate::print::Brackets::All)
+    }
+
+    /// Prints the expression `id` with only the brackets it needs.
+    pub fn to_source(&self, id: ExprId) -> String {
+        crate::print::print(id, |n| self.print_node(n), crate::print::Brackets::Needed)
+    }
+
+    fn print_node(&self, id: ExprId) -> crate::print::Node<'_, ExprId> {
+        use crate::print::Node;
+        match self.expr(id) {
+            Expr::Num(x) => Node::Leaf(crate::print::number(*x).into()),
+            Expr::Name(n) => Node::Leaf(n.as_str().into()),
+            Expr::Apply { op, .. } => Node::Apply(*op, self.args(id).iter().copied().collect()),
+        }
+    }
+}
+
+/// What kind of statement.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StmtKind {
+    /// `f(x, y) = …`: names the output and fixes the parameter order.
+    Header {
+        /// The parameters in order, with their places.
+        params: Vec<(String, Span)>,
+    },
+    /// `q = …`: an intermediate that keeps its name.
+    Stage,
+    /// A bare expression.
+    Expr,
+}
+
+/// One statement of a program.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stmt {
+    /// Header, stage or bare expression.
+    pub kind: StmtKind,
+    /// The name a header or stage gives, with its place.
+    pub name: Option<(String, Span)>,
+    /// The right-hand side.
+    pub body: ExprId,
+    /// The first arena node of this statement: its nodes are `first..=body`.
+    pub first: ExprId,
+    /// The whole statement's place.
+    pub span: Span,
+}
+
+/// A parsed program: statements over one arena.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Program {
+    /// The expression arena.
+    pub ast: Ast,
+    /// The statements in order; the last is the output.
+    pub stmts: Vec<Stmt>,
+}
+
+impl Program {
+    /// The header statement, if the program has one.
+    pub fn header(&self) -> Option<&Stmt> {
+        self.stmts
+            .iter()
+            .find(|s| matches!(s.kind, StmtKind::Header { .. }))
+    }
+}

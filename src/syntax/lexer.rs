@@ -1,0 +1,251 @@
+//! Tokens, recognised with nom. The lexer is a loop over nom parsers, one token
+//! at a time, so its work and stack stay flat whatever the input.
+
+use crate::error::{Error, Result, Span};
+use nom::branch::alt;
+use nom::bytes::complete::{tag, take_while};
+use nom::character::complete::{char, digit1, one_of, satisfy};
+use nom::combinator::{opt, recognize, value};
+use nom::sequence::pair;
+use nom::{IResult, Parser};
+
+/// A token's kind.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Tok {
+    /// A number literal, already converted.
+    Num(f64),
+    /// A name; its text is the token's span.
+    Name,
+    /// `+`
+    Plus,
+    /// `-` or `−`
+    Minus,
+    /// `*`
+    Star,
+    /// `/`
+    Slash,
+    /// `·` or `@`
+    Dot,
+    /// `^` or `**`
+    Caret,
+    /// `(`
+    LParen,
+    /// `)`
+    RParen,
+    /// `[`
+    LBrack,
+    /// `]`
+    RBrack,
+    /// `,`
+    Comma,
+    /// `;`
+    Semi,
+    /// A line break.
+    Newline,
+    /// `=`
+    Eq,
+    /// The end of the text.
+    Eof,
+}
+
+impl Tok {
+    /// How the token reads in an error message.
+    pub fn describe(self, text: &str) -> String {
+        match self {
+            Tok::Num(_) => format!("the number `{text}`"),
+            Tok::Name => format!("the name `{text}`"),
+            Tok::Newline => "the end of the line".into(),
+            Tok::Eof => "the end of the program".into(),
+            _ => format!("`{text}`"),
+        }
+    }
+}
+
+/// A token and its place.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Token {
+    /// What it is.
+    pub tok: Tok,
+    /// Where it is.
+    pub span: Span,
+}
+
+/// True for a character that may start a name: a letter (Greek included) or `_`.
+pub fn is_name_start(c: char) -> bool {
+    c.is_alphabetic() || c == '_'
+}
+
+/// True for a character that may continue a name.
+pub fn is_name_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+/// `3`, `0.5`, `.5`, `3.`, `1e-3`, `2.5E+4`.
+fn number(i: &str) -> IResult<&str, &str> {
+    let mantissa = alt((
+        // `opt(digit1)`, not `digit0`: nom 8.0.0's digit0 misreports what it
+        // consumed inside `recognize` ("0.5" came back as "0.").
+        (digit1, opt((char('.'), opt(digit1)))).map(|_| ()),
+        (char('.'), digit1).map(|_| ()),
+    ));
+    let exponent = (one_of("eE"), opt(one_of("+-")), digit1);
+    recognize((mantissa, opt(exponent))).parse(i)
+}
+
+fn name(i: &str) -> IResult<&str, &str> {
+    recognize(pair(satisfy(is_name_start), take_while(is_name_char))).parse(i)
+}
+
+fn punct(i: &str) -> IResult<&str, Tok> {
+    alt((
+        value(Tok::Caret, tag("**")),
+        value(Tok::Plus, char('+')),
+        value(Tok::Minus, one_of("-−")),
+        value(Tok::Star, char('*')),
+        value(Tok::Slash, char('/')),
+        value(Tok::Dot, one_of("·@")),
+        value(Tok::Caret, char('^')),
+        value(Tok::LParen, char('(')),
+        value(Tok::RParen, char(')')),
+        value(Tok::LBrack, char('[')),
+        value(Tok::RBrack, char(']')),
+        value(Tok::Comma, char(',')),
+        value(Tok::Semi, char(';')),
+        value(Tok::Newline, char('\n')),
+        value(Tok::Eq, char('=')),
+    ))
+    .parse(i)
+}
+
+/// Splits `src` into tokens, ending with [`Tok::Eof`]. Spaces, tabs, carriage
+/// returns and `#` comments are skipped.
+pub fn tokenize(src: &str) -> Result<Vec<Token>> {
+    let mut tokens = Vec::with_capacity(src.len() / 2 + 1);
+    let mut rest = src;
+    loop {
+        rest = rest.trim_start_matches([' ', '\t', '\r', '\u{feff}']);
+        if rest.starts_with('#') {
+            rest = rest.find('\n').map_or("", |n| &rest[n..]);
+            continue;
+        }
+        let start = src.len() - rest.len();
+        if rest.is_empty() {
+            tokens.push(Token {
+                tok: Tok::Eof,
+                span: Span::new(start, start),
+            });
+            return Ok(tokens);
+        }
+        let (next, tok) = if let Ok((next, text)) = number(rest) {
+            // A letter glued to a number is a missing operator, or a malformed
+            // exponent: say which instead of a vague "expected an operator".
+            if let Some(c) = next.chars().next().filter(|&c| is_name_char(c) || c == '.') {
+                let here = src.len() - next.len();
+                let e = if matches!(c, 'e' | 'E') {
+                    Error::syntax(
+                        Span::new(start, here + 1),
+                        "malformed number: the exponent has no digits",
+                    )
+                    .label("an exponent needs digits, as in `1e-3`")
+                } else {
+                    Error::syntax(
+                        Span::new(here, here + c.len_utf8()),
+                        format!("expected an operator after the number `{text}`"),
+                    )
+                    .label("a name cannot follow a number directly")
+                    .help(format!("write `{text}*{c}…` for a product"))
+                };
+                return Err(e);
+            }
+            let x: f64 = text.parse().unwrap_or(f64::INFINITY);
+            (next, Tok::Num(x))
+        } else if let Ok((next, _)) = name(rest) {
+            (next, Tok::Name)
+        } else if let Ok((next, t)) = punct(rest) {
+            (next, t)
+        } else {
+            let c = rest.chars().next().unwrap_or('\0');
+            let shown = if c.is_control() || c.is_whitespace() {
+                format!("{:?}", c).trim_matches('\'').to_string()
+            } else {
+                c.to_string()
+            };
+            return Err(Error::syntax(
+                Span::new(start, start + c.len_utf8()),
+                format!("unexpected character `{shown}`"),
+            )
+            .label("not part of the language")
+            .help("operators are + - * / ^ ** · @; names are letters, digits and _"));
+        };
+        let end = src.len() - next.len();
+        tokens.push(Token {
+            tok,
+            span: Span::new(start, end),
+        });
+        rest = next;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(src: &str) -> Vec<Tok> {
+        tokenize(src).unwrap().into_iter().map(|t| t.tok).collect()
+    }
+
+    #[test]
+    fn numbers_in_every_form() {
+        for (s, x) in [
+            ("3", 3.0),
+            ("0.5", 0.5),
+            (".5", 0.5),
+            ("1e-3", 1e-3),
+            ("2.5E+4", 2.5e4),
+            ("3.", 3.0),
+        ] {
+            assert_eq!(kinds(s), vec![Tok::Num(x), Tok::Eof], "{s}");
+        }
+        assert_eq!(kinds("1e999"), vec![Tok::Num(f64::INFINITY), Tok::Eof]);
+    }
+
+    #[test]
+    fn operators_and_unicode() {
+        use Tok::*;
+        assert_eq!(
+            kinds("σ·β − x**2 @ y # comment\n;"),
+            vec![
+                Name,
+                Dot,
+                Name,
+                Minus,
+                Name,
+                Caret,
+                Num(2.0),
+                Dot,
+                Name,
+                Newline,
+                Semi,
+                Eof
+            ]
+        );
+    }
+
+    #[test]
+    fn glued_names_and_bad_characters() {
+        let e = tokenize("2x").unwrap_err();
+        assert!(
+            e.message
+                .contains("expected an operator after the number `2`"),
+            "{}",
+            e.message
+        );
+        let e = tokenize("1e+").unwrap_err();
+        assert!(e.message.contains("exponent"), "{}", e.message);
+        let e = tokenize("x $ y").unwrap_err();
+        assert_eq!(e.message, "unexpected character `$`");
+        assert_eq!(e.span, Some(Span::new(2, 3)));
+        let e = tokenize("x\u{0}").unwrap_err();
+        assert!(e.message.contains("\\0"), "{}", e.message);
+    }
+}

@@ -1,0 +1,8 @@
+//! The language: tokens (nom), the spanned AST, and the precedence parser.
+
+pub mod ast;
+pub mod lexer;
+mod parser;
+
+pub use ast::{Ast, Expr, ExprId, Program, Stmt, StmtKind};
+pub use parser::parse;
