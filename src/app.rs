@@ -12,8 +12,24 @@ use std::io::{IsTerminal, Read};
 
 /// Runs the tool; returns what to print on standard output.
 pub fn run(cli: &Cli) -> Result<String> {
+    if let Some(what) = cli.generate {
+        return Ok(crate::generate::generate(what));
+    }
     let source = read_program(cli)?;
-    let mut analysis = Analysis::new(&source)?;
+    render(&source, cli)
+}
+
+/// Analyses `source` with the options of `cli` (the program and file in `cli`
+/// are ignored) and renders the chosen view: the one-shot run and the
+/// interactive mode share it, so every option works in both.
+///
+/// ```
+/// let cli = gradexplain::cli::parse_from(["gradexplain", "--at", "x=3,y=-4", "--format", "json"]).unwrap();
+/// let out = gradexplain::app::render("f(x,y) = x*y", &cli).unwrap();
+/// assert!(out.contains("\"value\": -12"));
+/// ```
+pub fn render(source: &str, cli: &Cli) -> Result<String> {
+    let mut analysis = Analysis::new(source)?;
     let mut at = Vec::new();
     for arg in &cli.at {
         at.extend(parse_assignments(arg)?);

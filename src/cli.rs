@@ -1,6 +1,7 @@
 //! The command line, as the contract fixes it.
 
-use clap::{Parser, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 const EXAMPLES: &str = "\
@@ -19,7 +20,17 @@ Examples:
 
   # From a file, or standard input
   gradexplain -f examples/sigmoid-neuron.gx --at w0=2,x0=-1,w1=-3,x1=-2,w2=-3
-  echo 'max(x, y) * 2' | gradexplain -f - --at x=1,y=3";
+  echo 'max(x, y) * 2' | gradexplain -f - --at x=1,y=3
+
+  # Shell completions and the man page
+  gradexplain --generate complete-bash > ~/.local/share/bash-completion/completions/gradexplain
+  gradexplain --generate man > gradexplain.1
+
+Interactive: run `gradexplain` with no program on a terminal for a prompt where you
+type a program, then `:at x=3,y=-4`, `:grad 2`, `:format json` (`:help` lists all).
+
+Exit status: 0 success; 1 a program that cannot be evaluated, or a file error;
+2 a malformed program or command line.";
 
 /// Explains backpropagation through any expression, the way the CS231n notes do:
 /// the gate circuit, the forward values, the backward gradients and why.
@@ -118,10 +129,13 @@ impl ColorChoice {
         match self {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-            }
+            ColorChoice::Auto => is_terminal && !ColorChoice::no_color(),
         }
+    }
+
+    /// Whether `NO_COLOR` asks for no color (set and not empty, as no-color.org says).
+    fn no_color() -> bool {
+        std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
     }
 }
 
@@ -149,4 +163,50 @@ pub enum Generate {
     CompletePowershell,
     /// The man page (roff).
     Man,
+}
+
+/// Parses a command line (the program's name first, as `std::env::args_os`
+/// gives it). clap's own help and error messages follow `--color` and
+/// `NO_COLOR` as the explanation does.
+///
+/// ```
+/// let cli = gradexplain::cli::parse_from(["gradexplain", "x*y", "--at", "x=3,y=-4"]).unwrap();
+/// assert_eq!(cli.program.as_deref(), Some("x*y"));
+/// assert!(gradexplain::cli::parse_from(["gradexplain", "--format", "xml"]).is_err());
+/// ```
+pub fn parse_from<I, T>(args: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let mut cmd = Cli::command().color(clap_color(&args));
+    let matches = cmd.try_get_matches_from_mut(args)?;
+    Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))
+}
+
+/// clap's color for its own messages, decided before clap has parsed anything:
+/// the last `--color` wins, as it does for clap; a malformed one is left for
+/// clap to report.
+fn clap_color(args: &[OsString]) -> clap::ColorChoice {
+    let mut choice = ColorChoice::Auto;
+    let mut it = args.iter().skip(1).filter_map(|a| a.to_str());
+    while let Some(a) = it.next() {
+        let value = match a {
+            "--" => break,
+            "--color" => it.next(),
+            _ => a.strip_prefix("--color="),
+        };
+        if let Some(c) = value.and_then(|v| ColorChoice::from_str(v, false).ok()) {
+            choice = c;
+        }
+    }
+    match choice {
+        ColorChoice::Always => clap::ColorChoice::Always,
+        ColorChoice::Never => clap::ColorChoice::Never,
+        // anstream honours NO_COLOR too, but only when it is non-empty and on
+        // the stream it writes to; say it once here, as `enabled` does.
+        ColorChoice::Auto if ColorChoice::no_color() => clap::ColorChoice::Never,
+        ColorChoice::Auto => clap::ColorChoice::Auto,
+    }
 }

@@ -20,9 +20,11 @@ pub mod error;
 pub mod eval;
 pub mod explain;
 pub mod gate;
+pub mod generate;
 pub mod graph;
 pub mod input;
 pub mod print;
+pub mod repl;
 pub mod syntax;
 pub mod value;
 

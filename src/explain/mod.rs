@@ -49,6 +49,11 @@ impl Doc {
 
     /// Writes the document, with ANSI colors when `color` is set.
     pub fn render(&self, color: bool) -> String {
+        if color {
+            // `colored` would otherwise decide for itself from stdout's tty and
+            // NO_COLOR; the caller has decided already (`--color always` in a pipe).
+            colored::control::set_override(true);
+        }
         let mut out = String::new();
         for line in &self.lines {
             for (style, text) in line {
