@@ -181,8 +181,46 @@ where
 {
     let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
     let mut cmd = Cli::command().color(clap_color(&args));
-    let matches = cmd.try_get_matches_from_mut(args)?;
-    Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))
+    let matches = cmd.try_get_matches_from_mut(&args)?;
+    let cli = Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))?;
+    if let Some(p) = &cli.program {
+        // PROGRAM takes leading hyphens (`-x*y`), so clap would take a
+        // mistyped option for a program: `--colour` is `-(-colour)`.
+        let option_like = p.strip_prefix("--").is_some_and(|rest| {
+            rest.starts_with(|c: char| c.is_ascii_alphabetic())
+                && rest
+                    .split('=')
+                    .next()
+                    .is_some_and(|n| n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        });
+        let after_dashes = args.iter().any(|a| a == "--");
+        if option_like && !after_dashes {
+            let mut e = clap::Error::new(clap::error::ErrorKind::UnknownArgument).with_cmd(&cmd);
+            e.insert(
+                clap::error::ContextKind::InvalidArg,
+                clap::error::ContextValue::String(p.clone()),
+            );
+            if let Some(similar) = similar_option(&cmd, p) {
+                e.insert(
+                    clap::error::ContextKind::SuggestedArg,
+                    clap::error::ContextValue::String(similar),
+                );
+            }
+            return Err(e);
+        }
+    }
+    Ok(cli)
+}
+
+/// The long option nearest to a mistyped one, as clap suggests for its own.
+fn similar_option(cmd: &clap::Command, typed: &str) -> Option<String> {
+    let name = typed.trim_start_matches('-').split('=').next()?;
+    cmd.get_arguments()
+        .filter_map(|a| a.get_long())
+        .map(|l| (strsim::jaro(name, l), l))
+        .filter(|(score, _)| *score > 0.7)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, l)| format!("--{l}"))
 }
 
 /// clap's color for its own messages, decided before clap has parsed anything:
