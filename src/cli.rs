@@ -9,7 +9,7 @@ Examples:
   # The multiply gate of the notes: f = -12, dx = y·grad = -8, dy = x·grad = 6
   gradexplain \"f(x,y)=x*y\" --at x=3,y=-4 --grad 2
 
-  # Stages keep their names; q is a fork-free intermediate
+  # Stages keep their names in the explanation
   gradexplain \"q = x + y; f = q * z\" --at x=-2,y=5,z=-4
 
   # The sigmoid neuron, as JSON
@@ -38,6 +38,7 @@ Exit status: 0 success; 1 a program that cannot be evaluated, or a file error;
 #[command(name = "gradexplain", version, about, after_help = EXAMPLES)]
 pub struct Cli {
     /// The program, as one argument: `f(x,y) = x*y`, `q = x + y; f = q * z`, …
+    /// Without one (and without -f) on a terminal: the interactive mode.
     #[arg(value_name = "PROGRAM", allow_hyphen_values = true)]
     pub program: Option<String>,
 

@@ -188,3 +188,39 @@ fn file_options_say_when_nothing_was_written() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn the_readme_session() {
+    // README.md shows this session; keep them in step.
+    let mut s = Session::new(["gradexplain"]).unwrap();
+    feed(
+        &mut s,
+        &["f(x,y) = x*y", ":at x=3,y=-4", ":grad 2", ":format json"],
+    );
+    assert_eq!(
+        s.handle(":show").out,
+        "gradexplain 'f(x,y) = x*y' --at x=3,y=-4 --grad 2 --format json\n"
+    );
+}
+
+#[test]
+fn tab_completes_commands_values_and_options() {
+    use rustyline::completion::Completer;
+    let history = rustyline::history::DefaultHistory::new();
+    let ctx = rustyline::Context::new(&history);
+    let helper = completion::Helper::default();
+    let complete = |line: &str| {
+        let (start, pairs) = helper.complete(line, line.len(), &ctx).unwrap();
+        let words: Vec<String> = pairs.into_iter().map(|p| p.replacement).collect();
+        (start, words)
+    };
+    assert_eq!(complete(":sho"), (1, vec!["show".to_string()]));
+    assert_eq!(complete(":format j"), (8, vec!["json".to_string()]));
+    assert_eq!(complete(":unset gr"), (7, vec!["grad".to_string()]));
+    let (_, all) = complete(":");
+    for cmd in ["at", "grad", "svg", "check", "help", "quit"] {
+        assert!(all.iter().any(|c| c == cmd), "{cmd} in {all:?}");
+    }
+    assert!(!all.iter().any(|c| c == "generate"), "{all:?}");
+    assert_eq!(complete("f(x) = x"), (8, vec![]));
+}
