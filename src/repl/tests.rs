@@ -224,3 +224,52 @@ fn tab_completes_commands_values_and_options() {
     assert!(!all.iter().any(|c| c == "generate"), "{all:?}");
     assert_eq!(complete("f(x) = x"), (8, vec![]));
 }
+
+#[test]
+fn odd_lines_never_panic_and_never_quit() {
+    let mut s = session();
+    let junk = [
+        ":",
+        ": ",
+        "::",
+        ":at",
+        ":at ,",
+        ":at =",
+        ":at x",
+        ":grad",
+        ":unset",
+        ":unset nothing",
+        ":load",
+        ":format",
+        ":color",
+        ":color sometimes",
+        ":summary on",
+        ":check off",
+        "\\",
+        "",
+        "   ",
+        "# a comment",
+        "((((",
+        "f(x) = ",
+        "σ(",
+        "\u{0}\u{1}",
+        ":show",
+        ":at x=1",
+        "x",
+        ":generate man",
+        ":help me",
+        ":file",
+        ":version",
+    ];
+    for line in junk {
+        let r = s.handle(line);
+        assert!(!r.quit, "{line:?}");
+        assert!(
+            r.err.is_empty() || r.err.starts_with("error") || r.err.starts_with("note"),
+            "{line:?}: {r:?}"
+        );
+    }
+    s.cancel();
+    assert!(s.handle("f(x) = x*x").err.is_empty());
+    assert!(s.handle(":at x=3").out.contains("f = 9"));
+}
