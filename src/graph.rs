@@ -183,10 +183,14 @@ impl Circuit {
         }
     }
 
-    /// How each parameter takes part in the output.
-    pub fn param_roles(&self) -> Vec<ParamRole> {
+    /// Which gates the output depends on (dead stages are not).
+    pub fn live(&self) -> Vec<bool> {
+        self.reach().0
+    }
+
+    /// (the output depends on the gate, a gradient can flow back to the gate).
+    fn reach(&self) -> (Vec<bool>, Vec<bool>) {
         let n = self.len();
-        // used: the output depends on it; carries: through edges that carry gradient.
         let (mut used, mut carries) = (vec![false; n], vec![false; n]);
         used[self.output.index()] = true;
         carries[self.output.index()] = true;
@@ -202,6 +206,12 @@ impl Circuit {
                 }
             }
         }
+        (used, carries)
+    }
+
+    /// How each parameter takes part in the output.
+    pub fn param_roles(&self) -> Vec<ParamRole> {
+        let (used, carries) = self.reach();
         self.params
             .iter()
             .map(|p| match (used[p.gate.index()], carries[p.gate.index()]) {
