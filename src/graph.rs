@@ -78,6 +78,8 @@ pub struct Circuit {
     /// What lowering noticed: literals that overflow, unused parameters.
     pub notes: Vec<String>,
     temp_prefix: &'static str,
+    /// For each anonymous gate its number in `t1, t2, …` (forward order); 0 otherwise.
+    temp_numbers: Vec<u32>,
 }
 
 impl Circuit {
@@ -160,7 +162,7 @@ impl Circuit {
         match self.op(id) {
             Op::Input(i) => self.params[i as usize].name.clone(),
             Op::Const(c) => crate::print::number(c),
-            _ => format!("{}{}", self.temp_prefix, id.index()),
+            _ => format!("{}{}", self.temp_prefix, self.temp_numbers[id.index()]),
         }
     }
 
@@ -429,8 +431,24 @@ impl<'p> Lowering<'p> {
             stage_names: self.stage_names,
             notes: self.notes,
             temp_prefix: "t",
+            temp_numbers: Vec::new(),
         };
         c.temp_prefix = pick_temp_prefix(&c);
+        let mut next = 0;
+        c.temp_numbers = c
+            .gates()
+            .map(|g| {
+                let anonymous = !matches!(c.op(g), Op::Input(_) | Op::Const(_))
+                    && g != c.output
+                    && !c.stage_names.contains_key(&g);
+                if anonymous {
+                    next += 1;
+                    next
+                } else {
+                    0
+                }
+            })
+            .collect();
         Ok(c)
     }
 

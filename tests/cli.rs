@@ -118,7 +118,7 @@ fn gradients_add_at_forks() {
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
-        text.contains("q is used 2 times, so its gradients add: dq = 1 (via f) + 2 (via t3) = 3"),
+        text.contains("q is used 2 times, so its gradients add: dq = 1 (via f) + 2 (via t1) = 3"),
         "{text}"
     );
 }

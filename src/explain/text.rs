@@ -160,7 +160,8 @@ fn forward(d: &mut Doc, c: &Circuit, n: &Numeric, opts: Options) {
             }
             _ => {
                 line.push(Style::Plain, format!("  {} = {}", c.label(g), c.formula(g)));
-                if let Some(s) = substituted(c, g, values) {
+                // `t2 = -t1 = -1 = -1` says nothing twice: skip a substitution that is the value.
+                if let Some(s) = substituted(c, g, values).filter(|s| *s != v.to_string()) {
                     line.push(Style::Plain, format!(" = {s}"));
                 }
                 line.push(Style::Plain, " = ")
