@@ -589,7 +589,11 @@ impl Op {
     pub fn vjp(self, slot: usize, ins: &[&Value], out: &Value, grad: &Value) -> Value {
         let in_shape = ins[slot].shape();
         if let Some(local) = self.local(slot, ins, out) {
-            return local.zip(grad, |l, g| l * g).reduce_to(in_shape);
+            // A zero on either side means no gradient flows — even when the other side
+            // is nan or inf (`max` routing nothing to the exponent of (-2)^b): routing
+            // is exact, as the symbolic derivative `0 · anything = 0` is.
+            let chain = |l: f64, g: f64| if l == 0.0 || g == 0.0 { 0.0 } else { l * g };
+            return local.zip(grad, chain).reduce_to(in_shape);
         }
         match (self, slot) {
             // D = A·B: dA = G·Bᵀ, dB = Aᵀ·G, with vectors treated as numpy does.
