@@ -246,6 +246,10 @@ fn every_example_runs_as_its_header_says() {
             "{name}: numbers expected"
         );
         assert_eq!(stderr(&out), "", "{name}");
+        // The explanation shows the program itself, not only its header comment.
+        let text = std::fs::read_to_string(&path).unwrap();
+        let last = text.lines().rfind(|l| !l.trim().is_empty()).unwrap().trim();
+        assert!(stdout(&out).contains(last), "{name}: {last:?} not shown");
     }
 }
 
