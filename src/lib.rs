@@ -16,6 +16,7 @@
 pub mod analysis;
 pub mod app;
 pub mod cli;
+pub mod datafile;
 pub mod error;
 pub mod eval;
 pub mod explain;

@@ -38,6 +38,16 @@ impl Shape {
         matches!(self, Shape::Scalar)
     }
 
+    /// The shape in words, for messages: `a scalar`, `a vector of length 3`,
+    /// `a 2×3 matrix`.
+    pub fn describe(self) -> String {
+        match self {
+            Shape::Scalar => "a scalar".into(),
+            Shape::Vector(n) => format!("a vector of length {n}"),
+            Shape::Matrix(r, c) => format!("a {r}×{c} matrix"),
+        }
+    }
+
     fn dims(self) -> Vec<usize> {
         match self {
             Shape::Scalar => vec![],
