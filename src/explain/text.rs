@@ -87,7 +87,8 @@ fn program(d: &mut Doc, a: &Analysis) {
         .source
         .lines()
         .map(str::trim_end)
-        .filter(|l| !l.trim().is_empty())
+        // Comment-only lines (an example file's header) are not the program.
+        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
         .collect();
     for l in lines.iter().take(12) {
         d.line().push(Style::Plain, format!("  {l}"));
