@@ -91,44 +91,59 @@ with open(f"{out}/expected.json", "w") as f:
     json.dump(expected, f)
 "#;
 
-/// (case, program, the --at names, the upstream's file if any, upstream number if any)
-const CASES: &[(&str, &str, &[&str], Option<&str>, Option<&str>)] = &[
-    (
+/// One comparison: the case's name in numpy's script, the program, the names
+/// read with `--at NAME=@FILE`, and the upstream gradient — a file's name or a
+/// number, if not the default 1.
+struct Case {
+    name: &'static str,
+    program: &'static str,
+    params: &'static [&'static str],
+    grad_file: Option<&'static str>,
+    grad: Option<&'static str>,
+}
+
+const fn case(name: &'static str, program: &'static str, params: &'static [&'static str]) -> Case {
+    Case {
+        name,
+        program,
+        params,
+        grad_file: None,
+        grad: None,
+    }
+}
+
+const CASES: &[Case] = &[
+    case(
         "svm",
         "s = W·x; L(W, x, y) = sum(max(0, s − s[y] + 1)) − 1",
         &["W", "x", "y"],
-        None,
-        None,
     ),
-    (
+    case(
         "rows",
         "L0(w0, w1, w2, x) = max(0, w1·x − w0·x + 1) + max(0, w2·x − w0·x + 1)",
         &["w0", "w1", "w2", "x"],
-        None,
-        None,
     ),
-    ("matmul", "f(W, X) = W @ X", &["W", "X"], Some("G"), None),
-    (
+    Case {
+        grad_file: Some("G"),
+        ..case("matmul", "f(W, X) = W @ X", &["W", "X"])
+    },
+    case(
         "sigmoid",
         "f(W, x, b) = sum(sigmoid(W·x + b))",
         &["W", "x", "b"],
-        None,
-        None,
     ),
-    (
-        "mean",
-        "c = X - mean(X); f(X, a) = mean((a * c)^2)",
-        &["X", "a"],
-        None,
-        Some("2"),
-    ),
-    (
-        "transpose",
-        "f(A, B) = transpose(A) @ B",
-        &["A", "B"],
-        Some("G"),
-        None,
-    ),
+    Case {
+        grad: Some("2"),
+        ..case(
+            "mean",
+            "c = X - mean(X); f(X, a) = mean((a * c)^2)",
+            &["X", "a"],
+        )
+    },
+    Case {
+        grad_file: Some("G"),
+        ..case("transpose", "f(A, B) = transpose(A) @ B", &["A", "B"])
+    },
 ];
 
 fn numpy_available() -> bool {
@@ -158,28 +173,30 @@ fn close(got: &Json, want: &Json, at: &str) {
     }
 }
 
-fn report(
-    dir: &Path,
-    case: &str,
-    program: &str,
-    names: &[&str],
-    g: Option<&str>,
-    grad: Option<&str>,
-) -> Json {
-    let file = |n: &str| dir.join(format!("{case}-{n}.npy")).display().to_string();
-    let at: Vec<String> = names.iter().map(|n| format!("{n}=@{}", file(n))).collect();
+fn report(dir: &Path, c: &Case) -> Json {
+    let file = |n: &str| {
+        dir.join(format!("{}-{n}.npy", c.name))
+            .display()
+            .to_string()
+    };
+    let at: Vec<String> = c
+        .params
+        .iter()
+        .map(|n| format!("{n}=@{}", file(n)))
+        .collect();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_gradexplain"));
-    cmd.args([program, "--format", "json", "--at", &at.join(",")]);
-    if let Some(g) = g {
+    cmd.args([c.program, "--format", "json", "--at", &at.join(",")]);
+    if let Some(g) = c.grad_file {
         cmd.args(["--grad", &format!("@{}", file(g))]);
     }
-    if let Some(x) = grad {
+    if let Some(x) = c.grad {
         cmd.args(["--grad", x]);
     }
     let out = cmd.output().expect("the binary runs");
     assert!(
         out.status.success(),
-        "{case}: {}",
+        "{}: {}",
+        c.name,
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).expect("a JSON report")
@@ -211,18 +228,19 @@ fn gradients_agree_with_numpy() {
     let expected: Json =
         serde_json::from_slice(&std::fs::read(dir.join("expected.json")).expect("expected.json"))
             .expect("numpy's JSON");
-    for &(case, program, names, g, grad) in CASES {
-        let r = report(&dir, case, program, names, g, grad);
-        let want = &expected[case];
-        close(&r["value"], &want["value"], &format!("{case}: value"));
+    for c in CASES {
+        let r = report(&dir, c);
+        let want = &expected[c.name];
+        close(&r["value"], &want["value"], &format!("{}: value", c.name));
         for (name, w) in want["gradients"].as_object().expect("gradients") {
-            close(&r["gradients"][name], w, &format!("{case}: d{name}"));
+            close(&r["gradients"][name], w, &format!("{}: d{name}", c.name));
         }
-        if names.contains(&"y") {
+        if c.params.contains(&"y") {
             assert_eq!(
                 r["gradients"]["y"],
                 Json::Null,
-                "{case}: an index gets null"
+                "{}: an index gets null",
+                c.name
             );
         }
     }
