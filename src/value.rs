@@ -359,13 +359,11 @@ impl fmt::Display for Value {
                         .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &x| {
                             (l.min(x), h.max(x))
                         });
-                    let kind = if a.ndim() == 1 { "vector" } else { "matrix" };
-                    return write!(
-                        f,
-                        "⟨{shape} {kind}, min {}, max {}⟩",
-                        fmt_num(lo),
-                        fmt_num(hi)
-                    );
+                    let kind = match shape {
+                        Shape::Vector(n) => format!("vector of length {n}"),
+                        s => format!("{s} matrix"),
+                    };
+                    return write!(f, "⟨{kind}, min {}, max {}⟩", fmt_num(lo), fmt_num(hi));
                 }
                 let row = |it: &mut dyn Iterator<Item = f64>| {
                     let items: Vec<String> = it.map(fmt_num).collect();

@@ -257,7 +257,10 @@ pub fn rows(c: &Circuit, g: GateId, slot: usize, n: &Numeric) -> Option<String> 
             None => groups.push((k, vec![i])),
         }
     }
-    if coeffs.len() < 2 || groups.len() > 4 || groups.len() == coeffs.len() && coeffs.len() > 3 {
+    // Worth a line when it tells a story: whole-number multiples (counts, as the
+    // SVM's are) or rows that share a multiple; not a list of arbitrary numbers.
+    let counts = coeffs.iter().all(|k| k.fract() == 0.0);
+    if coeffs.len() < 2 || groups.len() > 4 || !(counts || groups.len() < coeffs.len()) {
         return None;
     }
     let name = c.label(ins[slot]);
@@ -314,20 +317,23 @@ pub fn hinge(c: &Circuit, g: GateId, n: &Numeric) -> Option<String> {
         v => {
             let xs: Vec<f64> = v.elements().collect();
             let (on, off): (Vec<usize>, Vec<usize>) = (0..xs.len()).partition(|&i| xs[i] > 0.0);
-            let mut s = format!(
-                "hinge active at {} of {} elements of {zl} (> 0, the gradient passes): {}",
+            if off.is_empty() {
+                return Some(format!(
+                    "hinge active at all {} elements of {zl} (> 0): the gradient passes everywhere",
+                    xs.len()
+                ));
+            }
+            format!(
+                "hinge active at {} of {} elements of {zl} (> 0, the gradient passes): {}; inactive (blocked) at {}",
                 on.len(),
                 xs.len(),
                 if on.is_empty() {
                     "none".into()
                 } else {
                     list(&on)
-                }
-            );
-            if !off.is_empty() {
-                s.push_str(&format!("; inactive (blocked) at {}", list(&off)));
-            }
-            s
+                },
+                list(&off)
+            )
         }
     })
 }
@@ -335,10 +341,23 @@ pub fn hinge(c: &Circuit, g: GateId, n: &Numeric) -> Option<String> {
 /// For an elementwise gate whose output is a tensor, an input that is a scalar
 /// was broadcast: its gradient is the sum over every element it reached.
 pub fn broadcast(c: &Circuit, g: GateId, slot: usize, n: &Numeric) -> Option<String> {
+    let parts = broadcast_parts(c, g, slot, n)?;
+    let nonzero = parts.iter().filter(|&&x| x != 0.0).count();
+    Some(format!(
+        "{} was broadcast to all {} elements of {}, so their gradients add up: {nonzero} of the {} are nonzero",
+        c.label(c.inputs(g)[slot]),
+        parts.len(),
+        c.label(g),
+        parts.len()
+    ))
+}
+
+/// What each element of a broadcast sends back to the scalar input `slot` of the
+/// elementwise gate `g`, before they are summed; `None` when nothing was broadcast.
+fn broadcast_parts(c: &Circuit, g: GateId, slot: usize, n: &Numeric) -> Option<Vec<f64>> {
     let ins = c.inputs(g);
-    let out_shape = n.forward.shapes[g.index()];
     if !c.op(g).is_elementwise()
-        || out_shape.is_scalar()
+        || n.forward.shapes[g.index()].is_scalar()
         || !n.forward.shapes[ins[slot].index()].is_scalar()
     {
         return None;
@@ -346,15 +365,39 @@ pub fn broadcast(c: &Circuit, g: GateId, slot: usize, n: &Numeric) -> Option<Str
     let vals: Vec<&Value> = ins.iter().map(|i| &n.forward.values[i.index()]).collect();
     let grad = n.backward.grads[g.index()].as_ref()?;
     let local = c.op(g).local(slot, &vals, &n.forward.values[g.index()])?;
-    let parts = local.zip(grad, |l, g| l * g);
-    let nonzero = parts.elements().filter(|&x| x != 0.0).count();
-    Some(format!(
-        "{} was broadcast to all {} elements of {}, so their gradients add up: {nonzero} of the {} are nonzero",
-        c.label(ins[slot]),
-        out_shape.len(),
-        c.label(g),
-        out_shape.len()
-    ))
+    Some(local.zip(grad, |l, g| l * g).elements().collect())
+}
+
+/// For an element picked by an index (`s[y]`) and then broadcast against a
+/// tensor (`s - s[y]`): how many of that tensor's elements send it a gradient —
+/// for the SVM, the number of active margins behind ∇w_y.
+pub fn index_sources(c: &Circuit, g: GateId, n: &Numeric) -> Option<String> {
+    if c.op(g) != Op::Index || !n.forward.shapes[g.index()].is_scalar() {
+        return None;
+    }
+    let mut sentences = Vec::new();
+    for (_, slot, user) in c.consumers(g) {
+        let Some(parts) = broadcast_parts(c, user, slot, n) else {
+            continue;
+        };
+        let nonzero: Vec<f64> = parts.iter().copied().filter(|&x| x != 0.0).collect();
+        let total: f64 = parts.iter().sum();
+        let each = match nonzero.first() {
+            Some(&u) if nonzero.iter().all(|&x| x == u) => {
+                format!(", each {}: {} × {}", fmt_num(u), nonzero.len(), fmt_num(u))
+            }
+            _ => String::new(),
+        };
+        sentences.push(format!(
+            "{} of the {} elements of {} send {} a gradient{each} = {}",
+            nonzero.len(),
+            parts.len(),
+            c.label(user),
+            c.label(g),
+            fmt_num(total)
+        ));
+    }
+    (!sentences.is_empty()).then(|| sentences.join("; "))
 }
 
 /// At a fork of scalar gradients where the branches that send anything all send

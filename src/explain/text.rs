@@ -223,8 +223,12 @@ fn backward(d: &mut Doc, c: &Circuit, n: &Numeric, opts: Options) {
             d.line()
                 .push(Style::Plain, format!("  {} = {}", c.label(g), c.formula(g)))
                 .push(Style::Note, format!("   [{}]", op.pattern()));
-            if let Some(h) = super::tensor::hinge(c, g, n) {
-                d.line().push(Style::Note, format!("    {h}"));
+            let said = [
+                super::tensor::hinge(c, g, n),
+                super::tensor::index_sources(c, g, n),
+            ];
+            for sentence in said.into_iter().flatten() {
+                d.line().push(Style::Note, format!("    {sentence}"));
             }
         }
         if incoming.len() >= 2 {
