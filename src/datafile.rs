@@ -65,7 +65,31 @@ pub fn read(path: &Path) -> Result<Value, FileError> {
 /// order (ndarray-npy handles all of these), of any float, integer or bool dtype.
 fn from_npy(bytes: &[u8]) -> Result<ArrayD<f64>, FileError> {
     let bad = |what: String| FileError::Malformed(format!("it is not a valid .npy file: {what}"));
-    let header = Header::from_reader(&mut &bytes[..]).map_err(|e| bad(e.to_string()))?;
+    let mut data = bytes;
+    let header = Header::from_reader(&mut data).map_err(|e| bad(e.to_string()))?;
+    // ndarray-npy allocates what the header promises before it reads: check the
+    // promise against the bytes that are there, so that a forged header cannot
+    // ask for terabytes.
+    let item = header
+        .type_descriptor
+        .as_string()
+        .filter(|d| matches!(d.get(1..2), Some("f" | "i" | "u" | "b")))
+        .and_then(|d| d.get(2..))
+        .and_then(|n| n.parse::<usize>().ok());
+    if let Some(item) = item {
+        let promised = header
+            .shape
+            .iter()
+            .try_fold(item, |acc, &d| acc.checked_mul(d));
+        if promised != Some(data.len()) {
+            return Err(bad(format!(
+                "its header promises shape {:?} ({} bytes of data), but the file holds {} bytes after the header",
+                header.shape,
+                promised.map_or_else(|| "too many".to_string(), |p| p.to_string()),
+                data.len()
+            )));
+        }
+    }
     if header.shape.len() > 2 {
         return Err(FileError::Malformed(format!(
             "it holds a {}-D array of shape {:?}; the tool takes scalars (0-D), vectors (1-D) and matrices (2-D)",
@@ -208,6 +232,33 @@ mod tests {
                 Err(FileError::Malformed(m)) => assert!(m.contains(why), "{bad}: {m}"),
                 other => panic!("{bad}: {other:?}"),
             }
+        }
+    }
+
+    #[test]
+    fn npy_of_every_numeric_dtype_and_a_forged_header() {
+        use ndarray_npy::WriteNpyExt;
+        let mut f32s = Vec::new();
+        ndarray::array![[1.5f32, 2.0]].write_npy(&mut f32s).unwrap();
+        let v = Value::from_array(from_npy(&f32s).unwrap());
+        assert_eq!(v, ndarray::array![[1.5, 2.0]].into());
+        let mut ints = Vec::new();
+        ndarray::arr0(7i64).write_npy(&mut ints).unwrap();
+        assert_eq!(
+            Value::from_array(from_npy(&ints).unwrap()),
+            Value::Scalar(7.0)
+        );
+        // A header that promises 10¹¹ elements over 8 bytes of data is refused
+        // before anything is allocated.
+        let dict = "{'descr': '<f8', 'fortran_order': False, 'shape': (100000000000,), }";
+        let header = format!("{dict:<117}\n");
+        let mut forged = b"\x93NUMPY\x01\x00".to_vec();
+        forged.extend_from_slice(&(header.len() as u16).to_le_bytes());
+        forged.extend_from_slice(header.as_bytes());
+        forged.extend_from_slice(&[0; 8]);
+        match from_npy(&forged) {
+            Err(FileError::Malformed(m)) => assert!(m.contains("header promises"), "{m}"),
+            other => panic!("{other:?}"),
         }
     }
 

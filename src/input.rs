@@ -261,6 +261,14 @@ impl ValueParser<'_> {
                     return Err(self.err("malformed --at value: only vectors and matrices are supported, not deeper arrays", "a third level of brackets"));
                 }
                 let row = self.numbers(']')?;
+                if row.is_empty() {
+                    return Err(usage(
+                        self.src,
+                        Span::new(row_start, self.pos),
+                        "malformed --at value: an empty matrix row",
+                    )
+                    .label("a row needs at least one element"));
+                }
                 if let Some(first) = rows.first().filter(|f| f.len() != row.len()) {
                     return Err(usage(
                         self.src,
@@ -354,6 +362,8 @@ mod tests {
             "x=[1,2",
             "x=[[1,2],[3]]",
             "x=[[[1]]]",
+            "x=[[]]",
+            "x=[[1],[]]",
             "x=[]",
             "x=3 4",
             "1x=2",
