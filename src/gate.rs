@@ -459,7 +459,7 @@ impl Op {
         })
     }
 
-    /// The local gradient ∂out/∂input[slot] of an elementwise gate, elementwise
+    /// The local gradient ∂out/∂input\[slot\] of an elementwise gate, elementwise
     /// (a scalar or the output's shape). `None` for gates that are not elementwise.
     /// At a kink it returns the subgradient that [`Op::kink`] describes.
     pub fn local(self, slot: usize, ins: &[&Value], out: &Value) -> Option<Value> {
@@ -504,7 +504,7 @@ impl Op {
         })
     }
 
-    /// The local gradient ∂out/∂input[slot] as an expression over the gate's inputs
+    /// The local gradient ∂out/∂input\[slot\] as an expression over the gate's inputs
     /// `ins` and its own output `out`, for elementwise gates; `None` otherwise.
     /// It agrees with [`Op::local`] everywhere, kinks included (`step(0) = 0`,
     /// `sign(0) = 0`, a tie in `max` splits the gradient evenly).
@@ -592,7 +592,11 @@ impl Op {
     pub fn vjp(self, slot: usize, ins: &[&Value], out: &Value, grad: &Value) -> Value {
         let in_shape = ins[slot].shape();
         if let Some(local) = self.local(slot, ins, out) {
-            return local.zip(grad, |l, g| l * g).reduce_to(in_shape);
+            // A zero on either side means no gradient flows — even when the other side
+            // is nan or inf (`max` routing nothing to the exponent of (-2)^b): routing
+            // is exact, as the symbolic derivative `0 · anything = 0` is.
+            let chain = |l: f64, g: f64| if l == 0.0 || g == 0.0 { 0.0 } else { l * g };
+            return local.zip(grad, chain).reduce_to(in_shape);
         }
         match (self, slot) {
             // D = A·B: dA = G·Bᵀ, dB = Aᵀ·G, with vectors treated as numpy does.

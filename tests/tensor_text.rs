@@ -38,10 +38,10 @@ fn svm_vectorised_names_the_active_margins_and_the_row_of_the_correct_class() {
         &format!("{W},y=2"),
         "1",
     );
-    assert!(t.contains("hinge active at 2 of 3 elements of t8"), "{t}");
+    assert!(t.contains("hinge active at 2 of 3 elements of t3"), "{t}");
     assert!(t.contains("row 2 → -1 · x"), "{t}");
     assert!(
-        t.contains("2 of the 3 elements of t6 send t5 a gradient, each -1: 2 × -1 = -2"),
+        t.contains("2 of the 3 elements of t2 send t1 a gradient, each -1: 2 × -1 = -2"),
         "{t}"
     );
     insta::assert_snapshot!(t);

@@ -43,7 +43,7 @@ impl Builder for Text {
     }
 }
 
-/// ∂gate/∂input[slot] as a formula over the input labels, for elementwise gates:
+/// ∂gate/∂input\[slot\] as a formula over the input labels, for elementwise gates:
 /// `y` for `x * y`, `(1 + sign(a - b)) / 2` for `max(a, b)`.
 pub fn formula(c: &Circuit, g: GateId, slot: usize) -> Option<String> {
     let mut t = Text::default();

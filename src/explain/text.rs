@@ -161,7 +161,8 @@ fn forward(d: &mut Doc, c: &Circuit, n: &Numeric, opts: Options) {
             }
             _ => {
                 line.push(Style::Plain, format!("  {} = {}", c.label(g), c.formula(g)));
-                if let Some(s) = substituted(c, g, values) {
+                // `t2 = -t1 = -1 = -1` says nothing twice: skip a substitution that is the value.
+                if let Some(s) = substituted(c, g, values).filter(|s| *s != v.to_string()) {
                     line.push(Style::Plain, format!(" = {s}"));
                 }
                 line.push(Style::Plain, " = ")
@@ -206,9 +207,11 @@ fn backward(d: &mut Doc, c: &Circuit, n: &Numeric, opts: Options) {
     let mut explained = 0;
     for &g in &visited {
         let op = c.op(g);
+        // In the order backpropagation delivered them: the latest consumer first.
         let incoming: Vec<(GateId, &Value)> = c
             .consumers(g)
             .into_iter()
+            .rev()
             .filter_map(|(e, _, user)| b.edge_grads[e.index()].as_ref().map(|v| (user, v)))
             .collect();
         let is_leaf = matches!(op, Op::Input(_) | Op::Const(_));
@@ -244,7 +247,8 @@ fn backward(d: &mut Doc, c: &Circuit, n: &Numeric, opts: Options) {
             line.push(
                 Style::Plain,
                 format!(
-                    "    {} is used {} times, so its gradients add: d{} = ",
+                    "{}{} is used {} times, so its gradients add: d{} = ",
+                    if is_leaf { "  " } else { "    " },
                     c.label(g),
                     incoming.len(),
                     c.label(g)
@@ -344,9 +348,12 @@ fn symbolic(d: &mut Doc, c: &Circuit, opts: Options) {
         " — each gate's derivative with respect to its inputs",
     );
     let req = c.requires_grad();
+    let live = c.live();
     let gates: Vec<GateId> = c
         .gates()
-        .filter(|&g| req[g.index()] && !matches!(c.op(g), Op::Input(_) | Op::Const(_)))
+        .filter(|&g| {
+            req[g.index()] && live[g.index()] && !matches!(c.op(g), Op::Input(_) | Op::Const(_))
+        })
         .collect();
     for &g in gates.iter().take(opts.max_gates) {
         let op = c.op(g);
