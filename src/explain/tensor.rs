@@ -304,6 +304,12 @@ pub fn hinge(c: &Circuit, g: GateId, n: &Numeric) -> Option<String> {
         _ => return None,
     };
     let zl = c.label(z);
+    // At z = 0 a max gate splits the gradient (½ each), relu passes none: say which.
+    let kink = if c.op(g) == Op::Max {
+        format!("at the kink ({zl} = 0: the tie splits the gradient, ½ passes)")
+    } else {
+        format!("at the kink ({zl} = 0: relu'(0) = 0, blocked)")
+    };
     Some(match &n.forward.values[z.index()] {
         Value::Scalar(x) if *x > 0.0 => format!(
             "hinge active: {zl} = {} > 0, so the gradient passes through",
@@ -313,27 +319,36 @@ pub fn hinge(c: &Circuit, g: GateId, n: &Numeric) -> Option<String> {
             "hinge inactive: {zl} = {} < 0, so the gradient stops here (d{zl} = 0)",
             fmt_num(*x)
         ),
-        Value::Scalar(_) => format!("hinge at its kink: {zl} = 0"),
+        Value::Scalar(_) => format!("hinge {kink}"),
         v => {
             let xs: Vec<f64> = v.elements().collect();
-            let (on, off): (Vec<usize>, Vec<usize>) = (0..xs.len()).partition(|&i| xs[i] > 0.0);
-            if off.is_empty() {
+            let pick = |f: fn(f64) -> bool| -> Vec<usize> {
+                (0..xs.len()).filter(|&i| f(xs[i])).collect()
+            };
+            let (on, off, tie) = (pick(|x| x > 0.0), pick(|x| x < 0.0), pick(|x| x == 0.0));
+            if on.len() == xs.len() {
                 return Some(format!(
                     "hinge active at all {} elements of {zl} (> 0): the gradient passes everywhere",
                     xs.len()
                 ));
             }
-            format!(
-                "hinge active at {} of {} elements of {zl} (> 0, the gradient passes): {}; inactive (blocked) at {}",
+            let mut s = format!(
+                "hinge active at {} of {} elements of {zl} (> 0, the gradient passes): {}",
                 on.len(),
                 xs.len(),
                 if on.is_empty() {
                     "none".into()
                 } else {
                     list(&on)
-                },
-                list(&off)
-            )
+                }
+            );
+            if !off.is_empty() {
+                s.push_str(&format!("; inactive (< 0, blocked) at {}", list(&off)));
+            }
+            if !tie.is_empty() {
+                s.push_str(&format!("; {kink} at {}", list(&tie)));
+            }
+            s
         }
     })
 }
