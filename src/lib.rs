@@ -55,6 +55,7 @@ pub mod analysis;
 mod api;
 pub mod app;
 pub mod cli;
+pub mod datafile;
 pub mod error;
 pub mod eval;
 pub mod explain;

@@ -4,6 +4,7 @@
 
 pub mod json;
 pub mod local;
+pub mod tensor;
 pub mod text;
 
 use colored::Colorize;

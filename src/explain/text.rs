@@ -186,14 +186,7 @@ fn more(d: &mut Doc, total: usize, max: usize) {
     }
 }
 
-/// The name of a gate's gradient: `grad` at the output, `dq` elsewhere.
-fn dname(c: &Circuit, g: GateId) -> String {
-    if g == c.output {
-        "grad".into()
-    } else {
-        format!("d{}", c.label(g))
-    }
-}
+use super::tensor::dname;
 
 fn backward(d: &mut Doc, c: &Circuit, n: &Numeric, opts: Options) {
     let b = &n.backward;
@@ -233,6 +226,13 @@ fn backward(d: &mut Doc, c: &Circuit, n: &Numeric, opts: Options) {
             d.line()
                 .push(Style::Plain, format!("  {} = {}", c.label(g), c.formula(g)))
                 .push(Style::Note, format!("   [{}]", op.pattern()));
+            let said = [
+                super::tensor::hinge(c, g, n),
+                super::tensor::index_sources(c, g, n),
+            ];
+            for sentence in said.into_iter().flatten() {
+                d.line().push(Style::Note, format!("    {sentence}"));
+            }
         }
         if incoming.len() >= 2 {
             let parts: Vec<String> = incoming
@@ -255,6 +255,10 @@ fn backward(d: &mut Doc, c: &Circuit, n: &Numeric, opts: Options) {
                 ),
             );
             line.push(Style::Backward, format!("{} = {total}", parts.join(" + ")));
+            let values: Vec<&Value> = incoming.iter().map(|(_, v)| *v).collect();
+            if let Some(count) = super::tensor::fork_count(&values) {
+                d.line().push(Style::Note, format!("      {count}"));
+            }
         }
         if is_leaf {
             continue;
@@ -280,54 +284,35 @@ fn backward(d: &mut Doc, c: &Circuit, n: &Numeric, opts: Options) {
                         format!("{f} · {} = {l} · {grad} = ", dname(c, g)),
                     );
                 }
+                (Some(f), Some(_)) if contrib.shape() != grad.shape() => {
+                    // A broadcast scalar: the elementwise products are summed.
+                    line.push(Style::Plain, format!("sum({f} ⊙ {}) = ", dname(c, g)));
+                }
                 (Some(f), Some(_)) => {
                     line.push(Style::Plain, format!("{f} ⊙ {} = ", dname(c, g)));
                 }
                 _ => {
-                    line.push(Style::Plain, format!("{} = ", tensor_rule(c, g, slot, n)));
+                    line.push(
+                        Style::Plain,
+                        format!("{} = ", super::tensor::rule(c, g, slot, n)),
+                    );
                 }
             }
             line.push(Style::Backward, contrib.to_string());
             if let Some(s) = Some(n.forward.shapes[input.index()]).filter(|s| !s.is_scalar()) {
                 line.push(Style::Plain, format!("   ({s}, like {})", c.label(input)));
             }
+            let because = [
+                super::tensor::why(c, g, slot, n),
+                super::tensor::broadcast(c, g, slot, n),
+                super::tensor::rows(c, g, slot, n),
+            ];
+            for sentence in because.into_iter().flatten() {
+                d.line().push(Style::Note, format!("      {sentence}"));
+            }
         }
     }
     more(d, explained, opts.max_gates);
-}
-
-/// The vector-Jacobian product of a non-elementwise gate, in words and symbols.
-fn tensor_rule(c: &Circuit, g: GateId, slot: usize, n: &Numeric) -> String {
-    let ins = c.inputs(g);
-    let dg = dname(c, g);
-    let l = |k: usize| c.label(ins[k]);
-    let s = |k: usize| n.forward.shapes[ins[k].index()];
-    match (c.op(g), slot) {
-        (Op::Dot, 0) => match (s(0), s(1)) {
-            (Shape::Matrix(..), Shape::Matrix(..)) => format!("{dg} · {}ᵀ", l(1)),
-            (Shape::Matrix(..), Shape::Vector(_)) => format!("outer({dg}, {})", l(1)),
-            (Shape::Vector(_), Shape::Matrix(..)) => format!("{} · {dg}", l(1)),
-            _ => format!("{dg} * {}", l(1)),
-        },
-        (Op::Dot, _) => match (s(0), s(1)) {
-            (Shape::Matrix(..), _) => format!("{}ᵀ · {dg}", l(0)),
-            (Shape::Vector(_), Shape::Matrix(..)) => format!("outer({}, {dg})", l(0)),
-            _ => format!("{dg} * {}", l(0)),
-        },
-        (Op::Outer, 0) => format!("{dg} · {}", l(1)),
-        (Op::Outer, _) => format!("{dg}ᵀ · {}", l(0)),
-        (Op::Sum, _) => format!("{dg} copied to every element"),
-        (Op::Mean, _) => format!("{dg} / {} to every element", s(0).len()),
-        (Op::Transpose, _) => format!("{dg}ᵀ"),
-        (Op::Index, _) => {
-            let idx: Vec<String> = ins[1..]
-                .iter()
-                .map(|i| n.forward.values[i.index()].to_string())
-                .collect();
-            format!("{dg} placed at [{}], 0 elsewhere", idx.join(", "))
-        }
-        (op, _) => format!("∂{}/∂{} · {dg}", op.name(), l(slot)),
-    }
 }
 
 fn results(d: &mut Doc, c: &Circuit, n: &Numeric) {
