@@ -356,14 +356,17 @@ impl Op {
             },
             Op::Index => {
                 if let Some(s) = ins[1..].iter().find(|s| !s.is_scalar()) {
-                    return Err(format!("an index must be a scalar, not a {s} value"));
+                    return Err(format!("an index must be a scalar, not {}", s.describe()));
                 }
                 match (ins[0], ins.len() - 1) {
                     (Shape::Vector(_), 1) => Ok(Shape::Scalar),
                     (Shape::Matrix(_, c), 1) => Ok(Shape::Vector(c)),
                     (Shape::Matrix(_, _), 2) => Ok(Shape::Scalar),
                     (Shape::Scalar, _) => Err("cannot index a scalar".into()),
-                    (s, n) => Err(format!("cannot index a {s} value with {n} indices")),
+                    (s, n) => Err(format!(
+                        "cannot index {} with {n} indices: a vector takes 1 index, a matrix 1 (a row) or 2",
+                        s.describe()
+                    )),
                 }
             }
             _ => Ok(ins[0]),
@@ -597,18 +600,22 @@ impl Op {
         }
         match (self, slot) {
             // D = A·B: dA = G·Bᵀ, dB = Aᵀ·G, with vectors treated as numpy does.
+            // A scalar side is an elementwise product: the scalar's gradient sums
+            // G ⊙ other over every element it was multiplied into.
             (Op::Dot, 0) => match (in_shape, ins[1].shape()) {
-                (Shape::Vector(_), Shape::Vector(_)) => ins[1].zip(grad, |b, g| b * g),
+                (Shape::Scalar, _) => Value::Scalar(grad.zip(ins[1], |g, b| g * b).sum()),
+                (_, Shape::Scalar) | (Shape::Vector(_), Shape::Vector(_)) => {
+                    grad.zip(ins[1], |g, b| g * b)
+                }
                 (Shape::Matrix(..), Shape::Vector(_)) => Value::outer(grad, ins[1]),
-                (_, Shape::Scalar) => grad.zip(ins[1], |g, b| g * b).reduce_to(in_shape),
-                (Shape::Scalar, _) => Value::Scalar(grad.dot(&ins[1].transpose()).sum()),
                 _ => grad.dot(&ins[1].transpose()),
             },
             (Op::Dot, _) => match (ins[0].shape(), in_shape) {
-                (Shape::Vector(_), Shape::Vector(_)) => ins[0].zip(grad, |a, g| a * g),
+                (_, Shape::Scalar) => Value::Scalar(ins[0].zip(grad, |a, g| a * g).sum()),
+                (Shape::Scalar, _) | (Shape::Vector(_), Shape::Vector(_)) => {
+                    ins[0].zip(grad, |a, g| a * g)
+                }
                 (Shape::Vector(_), Shape::Matrix(..)) => Value::outer(ins[0], grad),
-                (Shape::Scalar, _) => grad.zip(ins[0], |g, a| g * a).reduce_to(in_shape),
-                (_, Shape::Scalar) => Value::Scalar(ins[0].transpose().dot(grad).sum()),
                 _ => ins[0].transpose().dot(grad),
             },
             (Op::Outer, 0) => grad.dot(ins[1]),

@@ -211,13 +211,27 @@ fn header_command(path: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(path).unwrap();
     let name = path.file_name().unwrap().to_str().unwrap();
     let want = format!("gradexplain -f examples/{name}");
-    let line = text
+    let comment: Vec<&str> = text
         .lines()
         .take_while(|l| l.trim_start().starts_with('#') || l.trim().is_empty())
         .map(|l| l.trim_start().trim_start_matches('#').trim())
-        .find(|l| l.starts_with(&want))
+        .collect();
+    let start = comment
+        .iter()
+        .position(|l| l.starts_with(&want))
         .unwrap_or_else(|| panic!("{name}: no `{want} …` line in the header comment"));
-    let words = shlex::split(line).unwrap_or_else(|| panic!("{name}: cannot split {line:?}"));
+    // A command may continue over several comment lines that end in `\`.
+    let mut line = String::new();
+    for part in &comment[start..] {
+        match part.strip_suffix('\\') {
+            Some(head) => line.push_str(head),
+            None => {
+                line.push_str(part);
+                break;
+            }
+        }
+    }
+    let words = shlex::split(&line).unwrap_or_else(|| panic!("{name}: cannot split {line:?}"));
     words[1..].to_vec()
 }
 
