@@ -8,7 +8,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::explain::{json, text};
 use crate::input::{parse_assignments, parse_grad};
 use crate::value::Value;
-use std::io::{IsTerminal, Read};
+use std::io::IsTerminal;
 
 /// Runs the tool; returns what to print on standard output.
 pub fn run(cli: &Cli) -> Result<String> {
@@ -39,7 +39,13 @@ pub fn render(source: &str, cli: &Cli) -> Result<String> {
         None => Value::Scalar(1.0),
     };
     if !cli.at.is_empty() || analysis.circuit.params.is_empty() {
-        analysis.evaluate(&at, &grad)?;
+        analysis.evaluate(&at, &grad).map_err(|e| match &cli.grad {
+            // The backward pass knows the shapes, the command line knows the text.
+            Some(g) if e.span.is_none() && e.message.contains("(--grad)") => e
+                .at(crate::error::Span::new(0, g.len()))
+                .with_source("--grad", g),
+            _ => e,
+        })?;
     } else if cli.grad.is_some() {
         // Without values there is nothing to scale; the gradient is still checked above.
     }
@@ -80,12 +86,8 @@ fn read_program(cli: &Cli) -> Result<String> {
         }
         (Some(p), None) => return Ok(p.clone()),
         (None, Some(path)) if path.as_os_str() == "-" => read_stdin()?,
-        (None, Some(path)) => std::fs::read(path).map_err(|e| {
-            Error::new(
-                ErrorKind::Io,
-                format!("cannot read `{}`: {}", path.display(), io_reason(&e)),
-            )
-        })?,
+        (None, Some(path)) => crate::limits::read_file(path)
+            .map_err(|e| read_error(&format!("`{}`", path.display()), e))?,
         (None, None) => {
             if std::io::stdin().is_terminal() {
                 return Err(Error::new(ErrorKind::Usage, "no program given").help(
@@ -106,14 +108,13 @@ fn read_program(cli: &Cli) -> Result<String> {
 }
 
 fn read_stdin() -> Result<Vec<u8>> {
-    let mut buf = Vec::new();
-    std::io::stdin().read_to_end(&mut buf).map_err(|e| {
-        Error::new(
-            ErrorKind::Io,
-            format!("cannot read standard input: {}", io_reason(&e)),
-        )
-    })?;
-    Ok(buf)
+    crate::limits::read_all(std::io::stdin().lock()).map_err(|e| read_error("standard input", e))
+}
+
+/// `cannot read WHAT: REASON`, an I/O error (exit 1).
+fn read_error(what: &str, e: crate::limits::ReadError) -> Error {
+    let why = crate::limits::reason(&e);
+    Error::new(ErrorKind::Io, format!("cannot read {what}: {why}"))
 }
 
 /// An I/O error's reason without Rust's "(os error 2)" suffix.

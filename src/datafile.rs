@@ -40,8 +40,23 @@ const NPY_MAGIC: &[u8] = b"\x93NUMPY";
 /// assert_eq!(v.shape(), gradexplain::Shape::Matrix(2, 2));
 /// ```
 pub fn read(path: &Path) -> Result<Value, FileError> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| FileError::Unreadable(crate::app::io_reason(&e).to_lowercase()))?;
+    let bytes = crate::limits::read_file(path).map_err(|e| match e {
+        crate::limits::ReadError::Io(_) => {
+            FileError::Unreadable(crate::limits::reason(&e).to_lowercase())
+        }
+        crate::limits::ReadError::TooLarge => FileError::Malformed(crate::limits::reason(&e)),
+    })?;
+    parse(&bytes)
+}
+
+/// Parses a file's content: `.npy` when it starts with numpy's magic string,
+/// JSON otherwise.
+///
+/// ```
+/// let v = gradexplain::datafile::parse(b"[1, 2, 3]").unwrap();
+/// assert_eq!(v.shape(), gradexplain::Shape::Vector(3));
+/// ```
+pub fn parse(bytes: &[u8]) -> Result<Value, FileError> {
     let array = if bytes.starts_with(NPY_MAGIC) {
         from_npy(&bytes)?
     } else {

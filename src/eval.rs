@@ -5,6 +5,7 @@
 use crate::error::{Error, Result, Span};
 use crate::gate::Op;
 use crate::graph::{Circuit, GateId, ParamRole};
+use crate::limits::{MAX_TOTAL_ELEMENTS, MAX_VALUE_ELEMENTS};
 use crate::value::{Shape, Value};
 
 /// At most this many notes of one kind are kept; the rest are counted.
@@ -63,6 +64,7 @@ impl Backward {
 pub fn infer_shapes(c: &Circuit, params: &[Shape]) -> Result<Vec<Shape>> {
     let mut shapes: Vec<Shape> = Vec::with_capacity(c.len());
     let mut ins: Vec<Shape> = Vec::with_capacity(3);
+    let mut total = 0usize;
     for g in c.gates() {
         let gate = c.gate(g);
         ins.clear();
@@ -73,6 +75,25 @@ pub fn infer_shapes(c: &Circuit, params: &[Shape]) -> Result<Vec<Shape>> {
                 .out_shape(&ins)
                 .map_err(|m| Error::eval(gate.span, m).label(format!("in `{}`", c.formula(g))))?,
         };
+        total = total.saturating_add(shape.len());
+        if shape.len() > MAX_VALUE_ELEMENTS || total > MAX_TOTAL_ELEMENTS {
+            let (what, limit) = if shape.len() > MAX_VALUE_ELEMENTS {
+                (
+                    format!("`{}` would be {}", c.formula(g), shape.describe()),
+                    format!("{MAX_VALUE_ELEMENTS} numbers in one value"),
+                )
+            } else {
+                (
+                    "the circuit's values".to_string(),
+                    format!("{MAX_TOTAL_ELEMENTS} numbers in all"),
+                )
+            };
+            return Err(Error::eval(
+                gate.span,
+                format!("{what}: more than the tool holds ({limit})"),
+            )
+            .label("too large to compute"));
+        }
         shapes.push(shape);
     }
     Ok(shapes)
@@ -109,26 +130,8 @@ pub fn forward(c: &Circuit, params: &[Value]) -> Result<Forward> {
                     Error::eval(gate.span, e.0).label(format!("in `{}`", c.formula(g)))
                 })?,
             };
-            if !value.is_finite() && ins.iter().all(|v| !v.elements().any(f64::is_nan)) {
-                let finite_in = ins.iter().all(|v| v.is_finite());
-                let produced_nan = value.elements().any(f64::is_nan);
-                if finite_in || produced_nan {
-                    let what = if produced_nan {
-                        "gives nan"
-                    } else {
-                        "overflows to ±inf"
-                    };
-                    let args: Vec<String> = inputs
-                        .iter()
-                        .map(|i| format!("{} = {}", c.label(*i), values[i.index()]))
-                        .collect();
-                    notes.push(format!(
-                        "`{} = {}` {what} (from {})",
-                        c.label(g),
-                        c.formula(g),
-                        args.join(", ")
-                    ));
-                }
+            if let Some(note) = non_finite_note(c, g, &ins, &value) {
+                notes.push(note);
             }
             value
         };
@@ -139,6 +142,77 @@ pub fn forward(c: &Circuit, params: &[Value]) -> Result<Forward> {
         shapes,
         notes: notes.finish("numeric"),
     })
+}
+
+/// Where a value stops being finite, the note that names the gate and its inputs:
+/// `` `t1 = 1e308 * 10` overflows to inf (from 1e308, 10) ``, `` `f = t1 - t1` gives
+/// nan (from t1 = inf, t1 = inf) ``. Only where it arises: a gate whose inputs are
+/// already nan passes it on without a note; inf in, inf out likewise.
+fn non_finite_note(c: &Circuit, g: GateId, ins: &[&Value], value: &Value) -> Option<String> {
+    if value.is_finite() || ins.iter().any(|v| v.elements().any(f64::is_nan)) {
+        return None;
+    }
+    let produced_nan = value.elements().any(f64::is_nan);
+    let finite_in = ins.iter().all(|v| v.is_finite());
+    let signs = (
+        value.elements().any(|x| x == f64::INFINITY),
+        value.elements().any(|x| x == f64::NEG_INFINITY),
+    );
+    let inf = match signs {
+        (true, true) => "±inf",
+        (false, true) => "-inf",
+        _ => "inf",
+    };
+    match c.op(g) {
+        // Parsing has noted a literal that overflows.
+        Op::Const(_) => None,
+        Op::Input(_) => Some(format!(
+            "the input `{}` {} {inf}",
+            c.label(g),
+            if value.shape().is_scalar() {
+                "is"
+            } else {
+                "holds"
+            }
+        )),
+        _ if !(finite_in || produced_nan) => None,
+        op => {
+            let what = if produced_nan {
+                "gives nan".to_string()
+            } else if matches!(op, Op::Log | Op::Div | Op::Pow)
+                && ins.iter().any(|v| v.elements().any(|x| x == 0.0))
+            {
+                // A pole, not an overflow: log(0), 1/0, 0^-1.
+                format!("gives {inf}")
+            } else {
+                format!("overflows to {inf}")
+            };
+            Some(format!(
+                "`{} = {}` {what} (from {})",
+                c.label(g),
+                c.formula(g),
+                operands(c, g, ins)
+            ))
+        }
+    }
+}
+
+/// A gate's inputs with their values, `t1 = 0, 1` (a constant is its own value).
+fn operands(c: &Circuit, g: GateId, ins: &[&Value]) -> String {
+    let items: Vec<String> = c
+        .inputs(g)
+        .iter()
+        .zip(ins)
+        .map(|(i, v)| {
+            let (label, value) = (c.label(*i), v.to_string());
+            if label == value {
+                label
+            } else {
+                format!("{label} = {value}")
+            }
+        })
+        .collect();
+    items.join(", ")
 }
 
 /// An index must be a finite whole number inside the indexed dimension.
@@ -235,6 +309,7 @@ pub fn backward(c: &Circuit, fwd: &Forward, upstream: &Value) -> Result<Backward
     let mut edge_grads: Vec<Option<Value>> = vec![None; c.graph.edge_count()];
     let mut kinks = Vec::new();
     let mut notes = Notes::default();
+    let mut numeric = Notes::default();
     if req[c.output.index()] {
         grads[c.output.index()] = Some(upstream.clone());
     }
@@ -257,7 +332,20 @@ pub fn backward(c: &Circuit, fwd: &Forward, upstream: &Value) -> Result<Backward
             if !op.carries_gradient(slot) || !req[input.index()] {
                 continue;
             }
-            sends.push((edge.index(), input, op.vjp(slot, &ins, out, grad)));
+            let sent = op.vjp(slot, &ins, out, grad);
+            if !sent.is_finite() && grad.is_finite() && ins.iter().all(|v| v.is_finite()) {
+                // Finite numbers in, a gradient that is not: the local gradient has a
+                // pole here (sqrt at 0, log at 0, 1/b at b = 0).
+                numeric.push(format!(
+                    "at `{} = {}`: the gradient sent to `{}` is {} — the local gradient is not finite at {}",
+                    c.label(g),
+                    c.formula(g),
+                    c.label(input),
+                    sent,
+                    operands(c, g, &ins)
+                ));
+            }
+            sends.push((edge.index(), input, sent));
         }
         if let Some(why) = op.kink(&ins) {
             kinks.push((g, why));
@@ -277,7 +365,11 @@ pub fn backward(c: &Circuit, fwd: &Forward, upstream: &Value) -> Result<Backward
         grads,
         edge_grads,
         kinks,
-        notes: notes.finish("subgradient"),
+        notes: {
+            let mut all = notes.finish("subgradient");
+            all.extend(numeric.finish("gradient"));
+            all
+        },
     })
 }
 

@@ -75,7 +75,7 @@ pub struct Circuit {
     pub output_name: String,
     /// Stage names given to gates (a gate may carry several).
     pub stage_names: HashMap<GateId, Vec<String>>,
-    /// What lowering noticed: literals that overflow, unused parameters.
+    /// What parsing and lowering noticed: literals that overflow or underflow.
     pub notes: Vec<String>,
     temp_prefix: &'static str,
     /// For each anonymous gate its number in `t1, t2, …` (forward order); 0 otherwise.
@@ -273,7 +273,7 @@ impl<'p> Lowering<'p> {
             params: Vec::new(),
             scope: HashMap::new(),
             stage_names: HashMap::new(),
-            notes: Vec::new(),
+            notes: program.notes.clone(),
         }
     }
 
@@ -340,14 +340,7 @@ impl<'p> Lowering<'p> {
                 let id = ExprId(n as u32);
                 let span = ast.span(id);
                 let gate = match ast.expr(id) {
-                    Expr::Num(x) => {
-                        if !x.is_finite() {
-                            self.notes.push(
-                                "a literal is too large for a 64-bit float and becomes inf".into(),
-                            );
-                        }
-                        self.add(Op::Const(*x), &[], span)
-                    }
+                    Expr::Num(x) => self.add(Op::Const(*x), &[], span),
                     Expr::Name(name) => match self.scope.get(name.as_str()) {
                         Some(&g) => g,
                         None => {

@@ -63,6 +63,7 @@ pub mod gate;
 pub mod generate;
 pub mod graph;
 pub mod input;
+pub mod limits;
 pub mod print;
 pub mod repl;
 pub mod syntax;

@@ -120,7 +120,10 @@ fn gates(a: &Analysis) -> Vec<Json> {
             }
             match op {
                 Op::Input(_) => {
-                    o.insert("param".into(), json!(c.label(g)));
+                    // The parameter's own name: `label` is the output's name when the
+                    // program is just `x`.
+                    let name = c.param_of(g).map(|p| p.name.as_str());
+                    o.insert("param".into(), json!(name));
                 }
                 Op::Const(x) => {
                     o.insert("const".into(), number(x));

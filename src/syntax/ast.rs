@@ -154,6 +154,8 @@ pub struct Program {
     pub ast: Ast,
     /// The statements in order; the last is the output.
     pub stmts: Vec<Stmt>,
+    /// What the parser noticed: a literal too large or too small for a 64-bit float.
+    pub notes: Vec<String>,
 }
 
 impl Program {

@@ -207,6 +207,7 @@ impl<'a> Parser<'a> {
             match t.tok {
                 Tok::Num(x) => {
                     self.pos += 1;
+                    self.note_literal(x, t.span);
                     out.push(self.program.ast.push(Expr::Num(x), t.span));
                 }
                 Tok::Name if self.peek_at(1) == Tok::LParen => {
@@ -409,6 +410,22 @@ impl<'a> Parser<'a> {
                     }
                 }
             }
+        }
+    }
+
+    /// A literal that a 64-bit float cannot hold becomes inf or 0: say so, once per literal.
+    fn note_literal(&mut self, x: f64, span: Span) {
+        let text = self.text(span);
+        let mantissa = text.split(['e', 'E']).next().unwrap_or(text);
+        let note = if x.is_infinite() {
+            format!("the literal `{text}` is too large for a 64-bit float and becomes inf")
+        } else if x == 0.0 && mantissa.bytes().any(|b| matches!(b, b'1'..=b'9')) {
+            format!("the literal `{text}` is too small for a 64-bit float and becomes 0")
+        } else {
+            return;
+        };
+        if !self.program.notes.contains(&note) {
+            self.program.notes.push(note);
         }
     }
 

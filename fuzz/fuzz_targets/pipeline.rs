@@ -1,0 +1,112 @@
+//! The whole pipeline on arbitrary bytes, as the command line runs it:
+//! `PROGRAM [\0 AT [\0 GRAD [\0 FLAGS]]]`. Without an AT part every parameter
+//! gets a small number, so that most inputs are evaluated and explained.
+//!
+//! Checked: no panic; an error renders with `error:` and maps to exit 1 or 2;
+//! the JSON report is valid JSON whose values are never `null` (a non-finite
+//! number is the string "inf", "-inf" or "nan").
+#![no_main]
+
+use gradexplain::{Analysis, app, cli};
+use libfuzzer_sys::fuzz_target;
+use serde_json::Value as Json;
+
+const DEFAULTS: [&str; 7] = ["0.5", "-1.5", "2", "0", "3", "-0.25", "1e300"];
+
+fuzz_target!(|data: &[u8]| {
+    let text = String::from_utf8_lossy(data);
+    let mut parts = text.split('\0');
+    let program = parts.next().unwrap_or_default();
+    let at = parts.next().map(str::to_string);
+    let grad = parts.next();
+    let flags = parts.next().unwrap_or_default();
+    // `@FILE` reads the machine's files; their content has its own target.
+    if at.as_deref().is_some_and(|a| a.contains('@')) || grad.is_some_and(|g| g.contains('@')) {
+        return;
+    }
+    let at = at.or_else(|| {
+        let a = Analysis::new(program).ok()?;
+        let seed = data.iter().fold(0usize, |h, &b| h.wrapping_mul(31).wrapping_add(b.into()));
+        let pairs: Vec<String> = a
+            .circuit
+            .params
+            .iter()
+            .enumerate()
+            .map(|(i, p)| format!("{}={}", p.name, DEFAULTS[(seed + i) % DEFAULTS.len()]))
+            .collect();
+        Some(pairs.join(","))
+    });
+    let mut args: Vec<String> = vec!["gradexplain".into()];
+    if let Some(at) = at.filter(|a| !a.is_empty()) {
+        args.extend(["--at".into(), at]);
+    }
+    if let Some(g) = grad {
+        args.extend(["--grad".into(), g.to_string()]);
+    }
+    if flags.contains('s') {
+        args.push("--summary".into());
+    }
+    for format in ["text", "json"] {
+        let mut args = args.clone();
+        args.extend(["--format".into(), format.into()]);
+        let Ok(cli) = cli::parse_from(&args) else {
+            return; // clap refused the arguments (an --at that looks like an option)
+        };
+        match app::render(program, &cli) {
+            Ok(out) => {
+                if format == "json" {
+                    let report: Json = serde_json::from_str(&out)
+                        .unwrap_or_else(|e| panic!("invalid JSON ({e}): {out}"));
+                    check_report(&report);
+                }
+            }
+            Err(e) => {
+                let code = e.kind.exit_code();
+                assert!(code == 1 || code == 2);
+                let rendered = e.render(false);
+                assert!(rendered.starts_with("error: "), "{rendered}");
+                let _ = e.render(true);
+            }
+        }
+    }
+});
+
+/// Values are numbers, arrays or the strings of non-finite numbers; never `null`.
+fn check_report(r: &Json) {
+    let numeric = |v: &Json, what: &str| {
+        let mut stack = vec![v];
+        while let Some(v) = stack.pop() {
+            match v {
+                Json::Number(_) => {}
+                Json::String(s) => assert!(
+                    matches!(s.as_str(), "inf" | "-inf" | "nan"),
+                    "{what}: {s}"
+                ),
+                Json::Array(items) => stack.extend(items),
+                other => panic!("{what} is {other}"),
+            }
+        }
+    };
+    for key in ["value", "upstream"] {
+        if let Some(v) = r.get(key) {
+            numeric(v, key);
+        }
+    }
+    if let Some(Json::Array(gates)) = r.get("gates") {
+        for g in gates {
+            for key in ["value", "const"] {
+                if let Some(v) = g.get(key) {
+                    numeric(v, key);
+                }
+            }
+            if let Some(v) = g.get("grad").filter(|v| !v.is_null()) {
+                numeric(v, "grad");
+            }
+        }
+    }
+    if let Some(Json::Object(grads)) = r.get("gradients") {
+        for v in grads.values().filter(|v| !v.is_null()) {
+            numeric(v, "gradient");
+        }
+    }
+}
