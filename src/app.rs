@@ -5,8 +5,9 @@
 use crate::analysis::Analysis;
 use crate::cli::{Cli, Format};
 use crate::error::{Error, ErrorKind, Result};
-use crate::explain::{json, text};
+use crate::explain::{Doc, derivatives, json, latex, text};
 use crate::input::{parse_assignments, parse_grad};
+use crate::symbolic::Symbolic;
 use crate::value::Value;
 use std::io::{IsTerminal, Read};
 
@@ -22,7 +23,9 @@ pub fn run(cli: &Cli) -> Result<String> {
         Some(g) => parse_grad(g)?,
         None => Value::Scalar(1.0),
     };
-    if !cli.at.is_empty() || analysis.circuit.params.is_empty() {
+    // --check compares numbers, so it needs values: without them, evaluating
+    // reports the missing one.
+    if !cli.at.is_empty() || analysis.circuit.params.is_empty() || cli.check {
         analysis.evaluate(&at, &grad)?;
     } else if cli.grad.is_some() {
         // Without values there is nothing to scale; the gradient is still checked above.
@@ -32,19 +35,48 @@ pub fn run(cli: &Cli) -> Result<String> {
         summary: cli.summary,
         ..text::Options::default()
     };
+    let check = if cli.check {
+        Some(crate::check::check(&analysis)?)
+    } else {
+        None
+    };
+    // The symbolic derivatives are in every view except the summaries.
+    let symbolic = (!cli.summary || cli.format == Format::Latex).then(|| Symbolic::new(&analysis));
+    let mut notes: Vec<String> = Vec::new();
+    if let Some(s) = &symbolic {
+        notes.extend(s.notes.iter().cloned());
+    }
+    if let Some(k) = &check {
+        notes.extend(k.notes.iter().cloned());
+    }
     Ok(match cli.format {
-        Format::Text => text::explain(&analysis, opts).render(color),
+        Format::Text => {
+            let mut extra = Doc::default();
+            if let Some(s) = &symbolic {
+                derivatives::derivatives(&mut extra, &analysis, s);
+            }
+            if let Some(k) = &check {
+                derivatives::check(&mut extra, &analysis, k, !cli.summary);
+            }
+            text::explain_with(&analysis, opts, extra, &notes).render(color)
+        }
+        Format::Latex => {
+            let s = symbolic.unwrap_or_else(|| Symbolic::new(&analysis));
+            latex::document(&analysis, &s)
+        }
         Format::Json => {
             let extras = json::Extras {
                 summary: cli.summary,
-                ..json::Extras::default()
+                symbolic: symbolic.as_ref().map(|s| s.json_entries(&analysis.circuit)),
+                check: check.as_ref().map(|k| (k.max_rel_error, k.ok)),
+                notes,
             };
             let mut s = serde_json::to_string_pretty(&json::report(&analysis, &extras))
                 .map_err(|e| Error::new(ErrorKind::Io, format!("cannot write the report: {e}")))?;
             s.push('\n');
             s
         }
-        Format::Dot | Format::Latex => {
+        Format::Dot => {
             return Err(Error::new(
                 ErrorKind::Usage,
                 "this --format is not available yet",

@@ -597,14 +597,15 @@ impl Op {
                 (Shape::Vector(_), Shape::Vector(_)) => ins[1].zip(grad, |b, g| b * g),
                 (Shape::Matrix(..), Shape::Vector(_)) => Value::outer(grad, ins[1]),
                 (_, Shape::Scalar) => grad.zip(ins[1], |g, b| g * b).reduce_to(in_shape),
-                (Shape::Scalar, _) => Value::Scalar(grad.dot(&ins[1].transpose()).sum()),
+                // A scalar side makes `dot` elementwise: its gradient is Σ grad ⊙ other.
+                (Shape::Scalar, _) => Value::Scalar(grad.zip(ins[1], |g, b| g * b).sum()),
                 _ => grad.dot(&ins[1].transpose()),
             },
             (Op::Dot, _) => match (ins[0].shape(), in_shape) {
                 (Shape::Vector(_), Shape::Vector(_)) => ins[0].zip(grad, |a, g| a * g),
                 (Shape::Vector(_), Shape::Matrix(..)) => Value::outer(ins[0], grad),
                 (Shape::Scalar, _) => grad.zip(ins[0], |g, a| g * a).reduce_to(in_shape),
-                (_, Shape::Scalar) => Value::Scalar(ins[0].transpose().dot(grad).sum()),
+                (_, Shape::Scalar) => Value::Scalar(ins[0].zip(grad, |a, g| a * g).sum()),
                 _ => ins[0].transpose().dot(grad),
             },
             (Op::Outer, 0) => grad.dot(ins[1]),

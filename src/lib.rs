@@ -15,6 +15,7 @@
 
 pub mod analysis;
 pub mod app;
+pub mod check;
 pub mod cli;
 pub mod error;
 pub mod eval;
@@ -23,6 +24,7 @@ pub mod gate;
 pub mod graph;
 pub mod input;
 pub mod print;
+pub mod symbolic;
 pub mod syntax;
 pub mod value;
 

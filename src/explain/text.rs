@@ -54,6 +54,12 @@ pub fn notes(a: &Analysis) -> Vec<String> {
 
 /// Builds the explanation of `a`.
 pub fn explain(a: &Analysis, opts: Options) -> Doc {
+    explain_with(a, opts, Doc::default(), &[])
+}
+
+/// Builds the explanation of `a` with more sections (the derivatives, the
+/// gradient check) placed before the notes, and more notes.
+pub fn explain_with(a: &Analysis, opts: Options, extra: Doc, extra_notes: &[String]) -> Doc {
     let mut d = Doc::default();
     let c = &a.circuit;
     if !opts.summary {
@@ -69,7 +75,9 @@ pub fn explain(a: &Analysis, opts: Options) -> Doc {
         }
         None => symbolic(&mut d, c, opts),
     }
-    let notes = notes(a);
+    d.append(extra);
+    let mut notes = notes(a);
+    notes.extend(extra_notes.iter().cloned());
     if !notes.is_empty() {
         d.line();
         d.line().push(Style::Heading, "notes");
