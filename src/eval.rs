@@ -99,7 +99,7 @@ pub fn forward(c: &Circuit, params: &[Value]) -> Result<Forward> {
                 inputs.iter().map(|i| &values[i.index()]).collect();
             let value = match gate.op {
                 Op::Input(i) => params[i as usize].clone(),
-                Op::Index => {
+                Op::Index | Op::Scatter => {
                     check_indices(c, g, &ins)?;
                     gate.op
                         .forward(&ins)
@@ -149,10 +149,11 @@ fn check_indices(c: &Circuit, g: GateId, ins: &[&Value]) -> Result<()> {
         Shape::Matrix(r, k) => vec![r, k],
         Shape::Scalar => vec![],
     };
-    for (k, v) in ins[1..].iter().enumerate() {
+    let first = c.op(g).first_index().unwrap_or(1);
+    for (k, v) in ins[first..].iter().enumerate() {
         let x = v.as_scalar().unwrap_or(f64::NAN);
         let inputs = c.inputs(g);
-        let label = c.label(inputs[k + 1]);
+        let label = c.label(inputs[k + first]);
         if !x.is_finite() || x.fract() != 0.0 {
             return Err(Error::eval(
                 span,

@@ -97,6 +97,10 @@ pub fn differentiate(c: &Circuit, shapes: &[Shape], grad_name: &str) -> Derivati
             if !op.carries_gradient(slot) || !req[input.index()] {
                 continue;
             }
+            // The template of a scatter only lends its shape: no gradient.
+            if op == Op::Scatter && slot == 0 {
+                continue;
+            }
             let in_shape = shapes[input.index()];
             let (local, contribution) =
                 match op.local_symbolic(&mut a, slot, &ins, &forward[g.index()]) {
@@ -221,6 +225,16 @@ fn vjp(a: &mut Arena, op: Op, slot: usize, ins: &[ExprId], g: ExprId) -> Option<
             }
         }
         (Op::Transpose, _) => a.build(Op::Transpose, &[g]),
+        (Op::Index, 0) => {
+            let mut args = vec![ins[0], g];
+            args.extend_from_slice(&ins[1..]);
+            a.build(Op::Scatter, &args)
+        }
+        (Op::Scatter, 1) => {
+            let mut args = vec![g];
+            args.extend_from_slice(&ins[2..]);
+            a.build(Op::Index, &args)
+        }
         _ => return None,
     })
 }

@@ -189,8 +189,8 @@ impl Arena {
                     .ok_or_else(|| format!("no value for `{}`", self.var_name(k)))?,
                 op => {
                     let ins: SmallVec<[&Value; 3]> = node.args.iter().map(|a| &values[a]).collect();
-                    if op == Op::Index {
-                        check_index(&ins)?;
+                    if let Some(first) = op.first_index() {
+                        check_index(ins[0], &ins[first..])?;
                     }
                     op.forward(&ins).map_err(|e| e.0)?
                 }
@@ -217,13 +217,13 @@ impl Arena {
     }
 }
 
-fn check_index(ins: &[&Value]) -> Result<(), String> {
-    let dims: Vec<usize> = match ins[0].shape() {
+fn check_index(base: &Value, index: &[&Value]) -> Result<(), String> {
+    let dims: Vec<usize> = match base.shape() {
         Shape::Vector(n) => vec![n],
         Shape::Matrix(r, c) => vec![r, c],
         Shape::Scalar => vec![],
     };
-    for (k, v) in ins[1..].iter().enumerate() {
+    for (k, v) in index.iter().enumerate() {
         let x = v.as_scalar().unwrap_or(f64::NAN);
         let n = dims.get(k).copied().unwrap_or(0);
         if !(x.is_finite() && x.fract() == 0.0 && x >= 0.0 && x < n as f64) {
