@@ -54,7 +54,18 @@ fn paren(s: &str) -> String {
 
 fn value_suffix(v: Option<&Value>) -> String {
     match v {
-        Some(Value::Scalar(x)) => format!(" = {}", tex::number(*x)),
+        Some(Value::Scalar(x)) => {
+            // Slides want a few digits: 0.3679, not 0.36787944117144233.
+            let short = format!("{:.4}", x);
+            let short = short.trim_end_matches('0').trim_end_matches('.');
+            let exact = crate::print::number(*x);
+            if exact.len() <= 7 || !x.is_finite() || x.abs() >= 1e6 || (x.abs() < 1e-3 && *x != 0.0)
+            {
+                format!(" = {}", tex::number(*x))
+            } else {
+                format!(" \\approx {short}")
+            }
+        }
         _ => String::new(),
     }
 }
