@@ -11,6 +11,9 @@ use crate::symbolic::Symbolic;
 use crate::value::Value;
 use std::io::{IsTerminal, Read};
 
+/// Circuits larger than this get no symbolic derivatives in the text view.
+const TEXT_SYMBOLIC_LIMIT: usize = 200_000;
+
 /// Runs the tool; returns what to print on standard output.
 pub fn run(cli: &Cli) -> Result<String> {
     let source = read_program(cli)?;
@@ -40,9 +43,22 @@ pub fn run(cli: &Cli) -> Result<String> {
     } else {
         None
     };
-    // The symbolic derivatives are in every view except the summaries.
-    let symbolic = (!cli.summary || cli.format == Format::Latex).then(|| Symbolic::new(&analysis));
+    // The symbolic derivatives are in every view except the summaries; the text
+    // shows a few lines of each, so for a huge circuit it leaves them to JSON.
+    let gates = analysis.circuit.len();
+    let symbolic = match cli.format {
+        Format::Json => !cli.summary,
+        Format::Text => !cli.summary && gates <= TEXT_SYMBOLIC_LIMIT,
+        Format::Latex => true,
+        Format::Dot => false,
+    }
+    .then(|| Symbolic::new(&analysis));
     let mut notes: Vec<String> = Vec::new();
+    if cli.format == Format::Text && !cli.summary && symbolic.is_none() {
+        notes.push(format!(
+            "the circuit has {gates} gates: the text leaves out its symbolic derivatives (--format json has them)"
+        ));
+    }
     if let Some(s) = &symbolic {
         notes.extend(s.notes.iter().cloned());
     }

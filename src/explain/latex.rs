@@ -13,6 +13,8 @@ use crate::value::Value;
 
 /// Gates shown in each pass; the rest are counted in a comment.
 const MAX_GATES: usize = 60;
+/// Named subexpressions of one derivative written out; beyond, a comment.
+const MAX_STATEMENTS: usize = 40;
 
 /// The gate written over its inputs' names: `x + y`, `\sigma\left(z\right)`.
 fn gate_formula(c: &Circuit, g: GateId) -> String {
@@ -121,17 +123,14 @@ pub fn document(a: &Analysis, s: &Symbolic) -> String {
     // Backward pass: one line per chain-rule step.
     // In the backward pass a node goes by its name when the reader has met it:
     // forward stages always, an adjoint once its line is written.
-    let forward: std::collections::HashSet<ExprId> = d.forward.iter().copied().collect();
     let defined = std::cell::RefCell::new(std::collections::HashSet::<ExprId>::new());
     let leaf = |id: ExprId| {
-        let known = if names.adjoint_label(id).is_some() {
+        let known = if names.adjoint_gate(id).is_some() {
             defined.borrow().contains(&id)
         } else {
-            forward.contains(&id)
+            names.forward_gate(id).is_some()
         };
-        names
-            .latex(id, &f)
-            .filter(|_| known && names.get(id).is_some())
+        names.latex(c, id, &f).filter(|_| known)
     };
     let show = |id: ExprId| tex::expr(&d.arena, id, leaf);
     // A node by its name when it has one, else spelled out over named parts.
@@ -186,14 +185,11 @@ pub fn document(a: &Analysis, s: &Symbolic) -> String {
             }
         }
         // What arrives, spelled out — by name only when it is another gate's adjoint.
-        let label = c.label(i);
-        parts.push(
-            if names.adjoint_label(st.contribution) == Some(label.as_str()) {
-                show(st.contribution)
-            } else {
-                named(st.contribution)
-            },
-        );
+        parts.push(if names.adjoint_gate(st.contribution) == Some(i) {
+            show(st.contribution)
+        } else {
+            named(st.contribution)
+        });
         parts.dedup();
         let line = format!("  {target} &{rel} {}", parts.join(" = "));
         lines.push(line);
@@ -216,26 +212,40 @@ pub fn document(a: &Analysis, s: &Symbolic) -> String {
     }
     out.push_str(&lines.join(" \\\\\n"));
     out.push_str("\n\\end{align*}\n");
-    let complete = gates_seen <= MAX_GATES;
+    let complete = gates_seen <= MAX_GATES && shown.len() <= MAX_GATES;
     if !complete {
         out.push_str(&format!("% … and more: {total_steps} steps in all\n"));
     }
     // The derivatives.
     out.push_str("\\textbf{Derivatives}\n\\begin{align*}\n");
     let mut lines = Vec::new();
+    let mut out_notes = Vec::new();
     for (k, p) in c.params.iter().enumerate() {
         let lhs = partial(&f, &tex::name(&p.name));
         let Some(l) = &s.layouts[k] else {
             lines.push(format!("  {lhs} &\\quad \\text{{(none: see the notes)}}"));
             continue;
         };
-        let lname = |id: ExprId| l.names.get(&id).and_then(|_| names.latex(id, &f));
-        for (id, _) in &l.statements {
-            if complete && (names.adjoint_label(*id).is_some() || forward.contains(id)) {
-                continue;
+        let lname = |id: ExprId| l.names.get(&id).and_then(|_| names.latex(c, id, &f));
+        // Statements the passes above have not defined already.
+        let new: Vec<ExprId> = l
+            .statements
+            .iter()
+            .map(|(id, _)| *id)
+            .filter(|&id| {
+                !complete || (names.adjoint_gate(id).is_none() && names.forward_gate(id).is_none())
+            })
+            .collect();
+        if new.len() > MAX_STATEMENTS {
+            out_notes.push(format!(
+                "% {lhs} uses {} shared subexpressions, too many for a slide: see --format json",
+                new.len()
+            ));
+        } else {
+            for id in new {
+                let lhs = names.latex(c, id, &f).unwrap_or_default();
+                lines.push(format!("  {lhs} &= {}", tex::expr(&d.arena, id, lname)));
             }
-            let lhs = names.latex(*id, &f).unwrap_or_default();
-            lines.push(format!("  {lhs} &= {}", tex::expr(&d.arena, *id, lname)));
         }
         let v = grads.and_then(|g| g[p.gate.index()].as_ref());
         lines.push(format!(
@@ -246,5 +256,9 @@ pub fn document(a: &Analysis, s: &Symbolic) -> String {
     }
     out.push_str(&lines.join(" \\\\\n"));
     out.push_str("\n\\end{align*}\n");
+    for n in out_notes {
+        out.push_str(&n);
+        out.push('\n');
+    }
     out
 }

@@ -10,7 +10,12 @@
 use crate::gate::{Builder, Op};
 use crate::value::{Shape, Value};
 use smallvec::SmallVec;
-use std::collections::HashMap;
+
+/// Hash maps and sets keyed by nodes: a fast hash, since a million-gate circuit
+/// hashes millions of nodes.
+pub type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+/// See [`FastMap`].
+pub type FastSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 
 /// A node's handle in an [`Arena`]; ids grow in topological order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -40,9 +45,14 @@ pub struct Node {
 /// A hash-consed, simplifying expression DAG.
 #[derive(Clone, Debug, Default)]
 pub struct Arena {
-    nodes: Vec<Node>,
-    shapes: Vec<Shape>,
-    memo: HashMap<Node, ExprId>,
+    /// The nodes, each stored once: the set's index is the node's id, so that
+    /// looking a node up and storing it are one operation.
+    nodes: indexmap::IndexSet<Node, foldhash::fast::RandomState>,
+    /// Each node's shape, as a position in `shape_table`: a program has few
+    /// distinct shapes, and 4 bytes per node beat 24.
+    shapes: Vec<u32>,
+    shape_table: Vec<Shape>,
+    shape_ids: FastMap<Shape, u32>,
     vars: Vec<(String, Shape)>,
     /// Turns simplification off: for tests that compare simplified and raw forms.
     raw: bool,
@@ -94,9 +104,14 @@ impl Arena {
         &self.nodes[id.index()]
     }
 
+    /// The node's operation.
+    pub fn op(&self, id: ExprId) -> Op {
+        self.nodes[id.index()].op
+    }
+
     /// The node's shape.
     pub fn shape(&self, id: ExprId) -> Shape {
-        self.shapes[id.index()]
+        self.shape_table[self.shapes[id.index()] as usize]
     }
 
     /// The number, if the node is one.
@@ -114,19 +129,20 @@ impl Arena {
 
     /// Stores a node as it is, or finds the equal node already stored.
     pub(crate) fn intern(&mut self, op: Op, args: Args, shape: Shape) -> ExprId {
-        let node = Node { op, args };
-        if let Some(&id) = self.memo.get(&node) {
-            return id;
-        }
         debug_assert!(
-            node.args.iter().all(|a| a.index() < self.nodes.len()),
+            args.iter().all(|a| a.index() < self.nodes.len()),
             "arguments come before the node: topological order"
         );
-        let id = ExprId(self.nodes.len() as u32);
-        self.nodes.push(node.clone());
-        self.shapes.push(shape);
-        self.memo.insert(node, id);
-        id
+        let (k, new) = self.nodes.insert_full(Node { op, args });
+        if new {
+            let table = &mut self.shape_table;
+            let k = *self.shape_ids.entry(shape).or_insert_with(|| {
+                table.push(shape);
+                (table.len() - 1) as u32
+            });
+            self.shapes.push(k);
+        }
+        ExprId(k as u32)
     }
 
     /// The shape of `op` applied to `args`, or `None` when the shapes do not fit.
@@ -179,7 +195,7 @@ impl Arena {
     /// reaches, in id order. An index must be a whole number in range.
     pub fn eval(&self, root: ExprId, vars: &[Value]) -> Result<Value, String> {
         let reach = self.reachable(&[root]);
-        let mut values: HashMap<ExprId, Value> = HashMap::with_capacity(reach.len());
+        let mut values: FastMap<ExprId, Value> = FastMap::default();
         for id in reach {
             let node = &self.nodes[id.index()];
             let v = match node.op {
@@ -202,7 +218,7 @@ impl Arena {
 
     /// The nodes that `roots` reach, in id (topological) order.
     pub fn reachable(&self, roots: &[ExprId]) -> Vec<ExprId> {
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = FastSet::default();
         let mut stack: Vec<ExprId> = roots.to_vec();
         let mut out = Vec::new();
         while let Some(id) = stack.pop() {

@@ -119,7 +119,7 @@ impl Symbolic {
         }
         let layouts: Vec<Option<Layout>> = roots
             .iter()
-            .map(|r| r.map(|r| program::layout(&d, &mut names, r)))
+            .map(|r| r.map(|r| program::layout(c, &d, &mut names, r)))
             .collect();
         let programs = layouts
             .iter()

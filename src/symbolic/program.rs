@@ -10,31 +10,54 @@
 //! ever collides with a name of the user's program.
 
 use super::diff::Derivatives;
-use super::expr::ExprId;
-use crate::graph::Circuit;
-use std::collections::{HashMap, HashSet};
+use super::expr::{ExprId, FastMap};
+use crate::graph::{Circuit, GateId};
+use std::collections::HashSet;
 
 /// An expression nested deeper than this is split with a named statement, so
 /// that every line stays readable (and shallow for any tool that reads it).
 const MAX_DEPTH: u32 = 32;
 
+/// Who a node's name comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Claim {
+    /// Nobody: a generic name if it needs one.
+    Free,
+    /// A forward gate; `true` when the user named it (a stage or the output).
+    Forward(GateId, bool),
+    /// The adjoint of a gate.
+    Adjoint(GateId),
+}
+
 /// Names for the nodes of a [`Derivatives`] arena, shared by all parameters'
-/// programs so that a subexpression has the same name in each.
+/// programs so that a subexpression has the same name in each. Who may name a
+/// node is settled up front, in one pass over the gates; the names themselves
+/// are made when a program first needs them, so a million-gate circuit does not
+/// pay for a million strings.
 #[derive(Clone, Debug)]
 pub struct Names {
-    /// Fixed names, by node index: forward stages and adjoints.
-    fixed: Vec<Option<String>>,
-    /// Nodes that always get a statement when they occur: the user's stages and
-    /// their adjoints.
-    forced: Vec<bool>,
-    /// Which gate a named adjoint belongs to, for the LaTeX `∂f/∂q`.
-    adjoint_of: HashMap<ExprId, String>,
+    /// By node index.
+    claims: Vec<Claim>,
+    /// The names made so far.
+    made: FastMap<ExprId, String>,
     taken: HashSet<String>,
     generic: usize,
+    /// Scratch space for [`layout`], by node index, reused from one parameter to
+    /// the next: a layout costs what its derivative reaches, not the whole arena.
+    scratch: Scratch,
     /// The header name of each parameter's program: `df_dx`.
     pub headers: Vec<String>,
     /// The upstream gradient's name, for a tensor output.
     pub grad: Option<String>,
+}
+
+/// Per-node counters that are valid where `seen` holds the current round.
+#[derive(Clone, Debug, Default)]
+struct Scratch {
+    round: u32,
+    seen: Vec<u32>,
+    uses: Vec<u32>,
+    depth: Vec<u32>,
 }
 
 /// `name`, or `name_`, `name__`, … — the first that `taken` does not hold.
@@ -55,7 +78,8 @@ pub fn user_names(c: &Circuit) -> HashSet<String> {
 }
 
 impl Names {
-    /// Names the forward stages and adjoints of `d`.
+    /// Settles who names each node of `d`: forward gates first (the user's
+    /// stages before anonymous gates), then adjoints.
     pub fn new(c: &Circuit, d: &Derivatives, grad: Option<&str>) -> Names {
         let a = &d.arena;
         let mut taken = user_names(c);
@@ -71,83 +95,103 @@ impl Names {
                 h
             })
             .collect();
-        let mut fixed: Vec<Option<String>> = vec![None; a.len()];
-        let mut forced = vec![false; a.len()];
-        let mut adjoint_of = HashMap::new();
-        // User-named gates first, so that a node shared by a named stage and an
-        // anonymous gate takes the stage's name.
-        let named = |g: crate::graph::GateId| c.stage_names.contains_key(&g) || g == c.output;
+        let mut claims = vec![Claim::Free; a.len()];
+        let named = |g: GateId| c.stage_names.contains_key(&g) || g == c.output;
         for pass in [true, false] {
             for g in c.gates() {
                 let id = d.forward[g.index()];
-                if named(g) != pass || a.is_leaf(id) || fixed[id.index()].is_some() {
-                    continue;
+                if named(g) == pass && !a.is_leaf(id) && claims[id.index()] == Claim::Free {
+                    claims[id.index()] = Claim::Forward(g, pass);
                 }
-                let label = c.label(g);
-                let name = if pass { label } else { fresh(&taken, &label) };
-                taken.insert(name.clone());
-                fixed[id.index()] = Some(name);
-                forced[id.index()] = pass;
             }
         }
         for g in c.gates().rev() {
-            let Some(id) = d.adjoint[g.index()] else {
-                continue;
-            };
-            if a.is_leaf(id) || fixed[id.index()].is_some() {
-                continue;
+            if let Some(id) = d.adjoint[g.index()]
+                && !a.is_leaf(id)
+                && claims[id.index()] == Claim::Free
+            {
+                claims[id.index()] = Claim::Adjoint(g);
             }
-            let label = c.label(g);
-            let name = fresh(&taken, &format!("d{label}"));
-            taken.insert(name.clone());
-            fixed[id.index()] = Some(name);
-            forced[id.index()] = c.stage_names.contains_key(&g);
-            adjoint_of.insert(id, label);
         }
         Names {
-            fixed,
-            forced,
-            adjoint_of,
+            claims,
+            made: FastMap::default(),
             taken,
             generic: 0,
+            scratch: Scratch {
+                round: 0,
+                seen: vec![0; a.len()],
+                uses: vec![0; a.len()],
+                depth: vec![0; a.len()],
+            },
             headers,
             grad: grad.map(str::to_string),
         }
     }
 
-    /// The node's name, if it has one yet: a forward stage's, an adjoint's, or a
-    /// generic one given by a [`layout`].
-    pub fn get(&self, id: ExprId) -> Option<&str> {
-        self.fixed.get(id.index()).and_then(|n| n.as_deref())
-    }
-
-    /// The node's name as LaTeX: `h_{1}`, or `\frac{\partial f}{\partial h_{1}}`
-    /// for an adjoint (`f` is the output's name, already LaTeX).
-    pub fn latex(&self, id: ExprId, f: &str) -> Option<String> {
-        if let Some(label) = self.adjoint_label(id) {
-            return Some(super::latex::partial(f, &super::latex::name(label)));
+    /// True for the user's stages and their adjoints: always a statement.
+    fn forced(&self, c: &Circuit, id: ExprId) -> bool {
+        match self.claims[id.index()] {
+            Claim::Forward(_, user) => user,
+            Claim::Adjoint(g) => c.stage_names.contains_key(&g),
+            Claim::Free => false,
         }
-        self.get(id).map(super::latex::name)
     }
 
-    /// The gate label whose adjoint this node is, if it was named as one.
-    pub fn adjoint_label(&self, id: ExprId) -> Option<&str> {
-        self.adjoint_of.get(&id).map(String::as_str)
+    /// The node's name, if one has been made: by a [`layout`] that needed it.
+    pub fn get(&self, id: ExprId) -> Option<&str> {
+        self.made.get(&id).map(String::as_str)
     }
 
-    fn name(&mut self, id: ExprId) -> String {
-        if let Some(n) = &self.fixed[id.index()] {
+    /// The gate whose adjoint this node is named after, if any.
+    pub fn adjoint_gate(&self, id: ExprId) -> Option<GateId> {
+        match self.claims.get(id.index()) {
+            Some(Claim::Adjoint(g)) => Some(*g),
+            _ => None,
+        }
+    }
+
+    /// The forward gate this node is named after, if any.
+    pub fn forward_gate(&self, id: ExprId) -> Option<GateId> {
+        match self.claims.get(id.index()) {
+            Some(Claim::Forward(g, _)) => Some(*g),
+            _ => None,
+        }
+    }
+
+    /// The node's name as LaTeX: a forward gate's label (`h_{1}`), an adjoint
+    /// as `\frac{\partial f}{\partial h_{1}}` (`f` already LaTeX), or a
+    /// generic name once made.
+    pub fn latex(&self, c: &Circuit, id: ExprId, f: &str) -> Option<String> {
+        match self.claims.get(id.index()) {
+            Some(Claim::Adjoint(g)) => {
+                Some(super::latex::partial(f, &super::latex::name(&c.label(*g))))
+            }
+            Some(Claim::Forward(g, _)) => Some(super::latex::name(&c.label(*g))),
+            _ => self.get(id).map(super::latex::name),
+        }
+    }
+
+    /// The node's name, made now if it has none yet.
+    fn name(&mut self, c: &Circuit, id: ExprId) -> String {
+        if let Some(n) = self.made.get(&id) {
             return n.clone();
         }
-        let n = loop {
-            self.generic += 1;
-            let n = format!("s{}", self.generic);
-            if !self.taken.contains(&n) {
-                break n;
-            }
+        let n = match self.claims[id.index()] {
+            // The user's own name: it is theirs already.
+            Claim::Forward(g, true) => c.label(g),
+            Claim::Forward(g, false) => fresh(&self.taken, &c.label(g)),
+            Claim::Adjoint(g) => fresh(&self.taken, &format!("d{}", c.label(g))),
+            Claim::Free => loop {
+                self.generic += 1;
+                let n = format!("s{}", self.generic);
+                if !self.taken.contains(&n) {
+                    break n;
+                }
+            },
         };
         self.taken.insert(n.clone());
-        self.fixed[id.index()] = Some(n.clone());
+        self.made.insert(id, n.clone());
         n
     }
 }
@@ -161,26 +205,41 @@ pub struct Layout {
     /// The derivative itself.
     pub root: ExprId,
     /// The name each statement node prints as.
-    pub names: HashMap<ExprId, String>,
+    pub names: FastMap<ExprId, String>,
 }
 
 /// Decides which nodes under `root` become statements: those used twice or more
 /// (so nothing is written twice: the text is linear in the DAG), the user's
 /// stages and their adjoints (so a student recognises them), and any node that
 /// would nest too deep.
-pub fn layout(d: &Derivatives, names: &mut Names, root: ExprId) -> Layout {
+pub fn layout(c: &Circuit, d: &Derivatives, names: &mut Names, root: ExprId) -> Layout {
     let a = &d.arena;
-    let reach = a.reachable(&[root]);
-    let mut uses: HashMap<ExprId, u32> = HashMap::with_capacity(reach.len());
-    for &id in &reach {
+    let mut sc = std::mem::take(&mut names.scratch);
+    sc.round += 1;
+    let round = sc.round;
+    // The nodes the root reaches, each once, with how often they are used.
+    let mut reach = Vec::new();
+    let mut stack = vec![root];
+    sc.seen[root.index()] = round;
+    sc.uses[root.index()] = 0;
+    while let Some(id) = stack.pop() {
+        reach.push(id);
         for &arg in &a.node(id).args {
-            *uses.entry(arg).or_default() += 1;
+            let k = arg.index();
+            if sc.seen[k] == round {
+                sc.uses[k] += 1;
+            } else {
+                sc.seen[k] = round;
+                sc.uses[k] = 1;
+                stack.push(arg);
+            }
         }
     }
-    let mut depth: HashMap<ExprId, u32> = HashMap::with_capacity(reach.len());
+    reach.sort_unstable();
     let mut statements = Vec::new();
-    let mut names_of = HashMap::new();
+    let mut names_of = FastMap::default();
     for &id in &reach {
+        sc.depth[id.index()] = 0;
         if a.is_leaf(id) {
             continue;
         }
@@ -188,19 +247,19 @@ pub fn layout(d: &Derivatives, names: &mut Names, root: ExprId) -> Layout {
             .node(id)
             .args
             .iter()
-            .map(|x| depth.get(x).copied().unwrap_or(0))
+            .map(|x| sc.depth[x.index()])
             .max()
             .unwrap_or(0);
-        let shared = uses.get(&id).copied().unwrap_or(0) >= 2;
-        if id != root && (shared || names.forced[id.index()] || dep > MAX_DEPTH) {
-            let n = names.name(id);
+        let shared = sc.uses[id.index()] >= 2;
+        if id != root && (shared || names.forced(c, id) || dep > MAX_DEPTH) {
+            let n = names.name(c, id);
             names_of.insert(id, n.clone());
             statements.push((id, n));
-            depth.insert(id, 0);
         } else {
-            depth.insert(id, dep);
+            sc.depth[id.index()] = dep;
         }
     }
+    names.scratch = sc;
     Layout {
         statements,
         root,
