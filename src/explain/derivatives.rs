@@ -82,6 +82,9 @@ pub fn rel(x: f64) -> String {
         "0".into()
     } else if x.is_nan() {
         "nan".into()
+    } else if x >= 1e-3 {
+        let s = format!("{x:.3}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
     } else {
         format!("{x:.1e}")
     }

@@ -32,6 +32,17 @@ fn gate_formula(c: &Circuit, g: GateId) -> String {
 }
 
 /// ` = 3` after a scalar value, nothing for a tensor or without values.
+/// An `align*` block of `lines`, or a plain "(none)": an empty block does not compile.
+fn align(lines: &[String]) -> String {
+    if lines.is_empty() {
+        return "\\emph{(none)}\n".into();
+    }
+    format!(
+        "\\begin{{align*}}\n{}\n\\end{{align*}}\n",
+        lines.join(" \\\\\n")
+    )
+}
+
 /// Brackets around a sum, so that `(1 - t) \cdot x` reads right.
 fn paren(s: &str) -> String {
     let top_level_sum = {
@@ -89,7 +100,7 @@ pub fn document(a: &Analysis, s: &Symbolic) -> String {
         .filter(|n| n.backward.upstream == Value::Scalar(1.0))
         .map(|n| &n.backward.grads);
     // Forward pass.
-    out.push_str("\\textbf{Forward pass}\n\\begin{align*}\n");
+    out.push_str("\\textbf{Forward pass}\n");
     let shown: Vec<GateId> = c
         .gates()
         .filter(|&g| !matches!(c.op(g), Op::Const(_) | Op::Input(_)))
@@ -109,8 +120,7 @@ pub fn document(a: &Analysis, s: &Symbolic) -> String {
     if lines.is_empty() {
         lines.push(format!("  {f} &= {}", gate_formula(c, c.output)));
     }
-    out.push_str(&lines.join(" \\\\\n"));
-    out.push_str("\n\\end{align*}\n");
+    out.push_str(&align(&lines));
     if shown.len() > MAX_GATES {
         out.push_str(&format!("% … {} more gates\n", shown.len() - MAX_GATES));
     }
@@ -141,7 +151,7 @@ pub fn document(a: &Analysis, s: &Symbolic) -> String {
         None => format!(", starting from ${} = 1$", partial(&f, &f)),
     };
     out.push_str(&format!(
-        "\\textbf{{Backward pass}}: the chain rule, gate by gate{upstream}\n\\begin{{align*}}\n"
+        "\\textbf{{Backward pass}}: the chain rule, gate by gate{upstream}\n"
     ));
     let mut remaining: Vec<usize> = vec![0; c.len()];
     for st in &d.steps {
@@ -210,14 +220,13 @@ pub fn document(a: &Analysis, s: &Symbolic) -> String {
             lines[last].push_str(&value_suffix(Some(v)));
         }
     }
-    out.push_str(&lines.join(" \\\\\n"));
-    out.push_str("\n\\end{align*}\n");
+    out.push_str(&align(&lines));
     let complete = gates_seen <= MAX_GATES && shown.len() <= MAX_GATES;
     if !complete {
         out.push_str(&format!("% … and more: {total_steps} steps in all\n"));
     }
     // The derivatives.
-    out.push_str("\\textbf{Derivatives}\n\\begin{align*}\n");
+    out.push_str("\\textbf{Derivatives}\n");
     let mut lines = Vec::new();
     let mut out_notes = Vec::new();
     for (k, p) in c.params.iter().enumerate() {
@@ -254,8 +263,7 @@ pub fn document(a: &Analysis, s: &Symbolic) -> String {
             value_suffix(v.filter(|_| names.grad.is_none()))
         ));
     }
-    out.push_str(&lines.join(" \\\\\n"));
-    out.push_str("\n\\end{align*}\n");
+    out.push_str(&align(&lines));
     for n in out_notes {
         out.push_str(&n);
         out.push('\n');

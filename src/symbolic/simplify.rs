@@ -24,6 +24,10 @@ pub(super) fn simplify(a: &mut Arena, op: Op, args: &[ExprId], shape: Shape) -> 
         (Op::Div, &[x, y]) => div(a, x, y, shape),
         (Op::Neg, &[x]) => neg(a, x),
         (Op::Pow, &[x, e]) => pow(a, x, e, shape),
+        // With a scalar on either side `dot` is the elementwise product: write it so.
+        (Op::Dot, &[x, y]) if a.shape(x).is_scalar() || a.shape(y).is_scalar() => {
+            Some(a.build(Op::Mul, &[x, y]))
+        }
         (Op::Sum | Op::Mean, &[x]) if a.shape(x).is_scalar() => Some(x),
         (Op::Transpose, &[x]) if !matches!(a.shape(x), Shape::Matrix(..)) => Some(x),
         (Op::Transpose, &[x]) => unary_of(a, x, Op::Transpose),
