@@ -76,6 +76,9 @@ pub fn explain_with(a: &Analysis, opts: Options, extra: Doc, extra_notes: &[Stri
         None => symbolic(&mut d, c, opts),
     }
     d.append(extra);
+    if a.numeric.is_none() {
+        hint(&mut d, c);
+    }
     let mut notes = notes(a);
     notes.extend(extra_notes.iter().cloned());
     if !notes.is_empty() {
@@ -390,6 +393,10 @@ fn symbolic(d: &mut Doc, c: &Circuit, opts: Options) {
         }
     }
     more(d, gates.len(), opts.max_gates);
+}
+
+/// Without values: how to get the numbers.
+fn hint(d: &mut Doc, c: &Circuit) {
     let names: Vec<String> = c.params.iter().map(|p| format!("{}=…", p.name)).collect();
     if !names.is_empty() {
         d.line();
