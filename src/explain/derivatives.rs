@@ -9,6 +9,8 @@ use crate::value::fmt_num;
 
 /// Lines of one derivative shown before the middle is elided.
 const MAX_LINES: usize = 24;
+/// Parameters whose derivative the text shows.
+const MAX_PARAMS: usize = 20;
 /// Elements of the gradient check listed one by one.
 const MAX_ENTRIES: usize = 20;
 
@@ -33,7 +35,16 @@ pub fn derivatives(d: &mut Doc, a: &Analysis, s: &Symbolic) {
     d.line()
         .push(Style::Heading, "derivatives")
         .push(Style::Plain, what);
-    for (p, prog) in c.params.iter().zip(&s.programs) {
+    if c.params.len() > MAX_PARAMS {
+        d.line().push(
+            Style::Note,
+            format!(
+                "  (the first {MAX_PARAMS} of {} parameters; --format json has them all)",
+                c.params.len()
+            ),
+        );
+    }
+    for (p, prog) in c.params.iter().zip(&s.programs).take(MAX_PARAMS) {
         let Some(prog) = prog else {
             d.line().push(
                 Style::Plain,

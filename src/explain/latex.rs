@@ -145,7 +145,12 @@ pub fn document(a: &Analysis, s: &Symbolic) -> String {
     let show = |id: ExprId| tex::expr(&d.arena, id, leaf);
     // A node by its name when it has one, else spelled out over named parts.
     let named = |id: ExprId| leaf(id).unwrap_or_else(|| show(id));
-    let adj_name = |g: GateId| partial(&f, &tex::name(&c.label(g)));
+    let grad_tex = names.grad.as_deref().map(tex::name);
+    // ∂f/∂q; at a tensor output the upstream gradient itself.
+    let adj_name = |g: GateId| match (&grad_tex, g == c.output) {
+        (Some(gr), true) => gr.clone(),
+        _ => partial(&f, &tex::name(&c.label(g))),
+    };
     let upstream = match &names.grad {
         Some(g) => format!(", starting from the upstream gradient ${}$", tex::name(g)),
         None => format!(", starting from ${} = 1$", partial(&f, &f)),
@@ -190,8 +195,12 @@ pub fn document(a: &Analysis, s: &Symbolic) -> String {
                 adj_name(g)
             ));
             if let Some(l) = st.local.filter(|&l| d.arena.as_num(l) != Some(1.0)) {
-                let adj = d.adjoint[g.index()].map(&named).unwrap_or_default();
-                parts.push(format!("{} \\cdot {adj}", paren(&named(l))));
+                let adj = d.adjoint[g.index()];
+                let tensors = adj.is_some_and(|a| !d.arena.shape(a).is_scalar())
+                    && !d.arena.shape(l).is_scalar();
+                let times = if tensors { "\\odot" } else { "\\cdot" };
+                let adj = adj.map(&named).unwrap_or_default();
+                parts.push(format!("{} {times} {adj}", paren(&named(l))));
             }
         }
         // What arrives, spelled out — by name only when it is another gate's adjoint.
