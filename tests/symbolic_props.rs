@@ -139,3 +139,102 @@ proptest! {
         }
     }
 }
+
+/// Templates over vectors, matrices and scalars; shape errors are skipped.
+const TENSOR_TEMPLATES: &[&str] = &[
+    "{a} + {b}",
+    "{a} * {b}",
+    "{a} - 2 * {b}",
+    "tanh({a}) * {b}",
+    "max(0, {a})",
+    "sigmoid({a})",
+    "{a} · {b}",
+    "sum({a})",
+    "mean({a} * {a})",
+    "outer({a}, {b})",
+    "transpose({a})",
+    "{a}[1]",
+    "exp(tanh({a}))",
+    "{a} / (1 + {b} ^ 2)",
+];
+
+fn tensor_program(stages: &[Stage]) -> String {
+    let params = ["v", "w", "M", "s"];
+    let name = |k: usize| {
+        if k < params.len() {
+            params[k].to_string()
+        } else {
+            format!("t_{}", k - params.len())
+        }
+    };
+    let mut lines = Vec::new();
+    for (k, st) in stages.iter().enumerate() {
+        let avail = params.len() + k;
+        let body = TENSOR_TEMPLATES[st.template % TENSOR_TEMPLATES.len()]
+            .replace("{a}", &name(st.a % avail))
+            .replace("{b}", &name(st.b % avail));
+        lines.push(if k + 1 == stages.len() {
+            format!("f(v, w, M, s) = {body}")
+        } else {
+            format!("t_{k} = {body}")
+        });
+    }
+    lines.join("\n")
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 150, ..ProptestConfig::default() })]
+
+    #[test]
+    fn tensor_vector_jacobian_products_agree(stages in stages(), g in -2.0f64..2.0) {
+        let src = tensor_program(&stages);
+        let at = "v=[0.5, -1, 1.5],w=[1, 0.25, -0.5],M=[[1, -2, 0.5], [0.3, 0.7, -1], [2, 1, 0]],s=0.8";
+        let Ok(mut a) = Analysis::new(&src) else { return Ok(()); };
+        let vals = parse_assignments(at).unwrap();
+        let Ok(params) = a.bind(&vals) else { return Ok(()); };
+        let shapes: Vec<_> = params.iter().map(Value::shape).collect();
+        let Ok(gate_shapes) = gradexplain::eval::infer_shapes(&a.circuit, &shapes) else {
+            return Ok(());
+        };
+        // An upstream gradient of the output's shape, not all equal.
+        let out_shape = gate_shapes[a.circuit.output.index()];
+        let grad = match Value::filled(out_shape, 0.0) {
+            Value::Scalar(_) => Value::Scalar(g),
+            Value::Tensor(t) => {
+                let mut t = *t;
+                for (k, x) in t.iter_mut().enumerate() {
+                    *x = g + 0.5 * k as f64;
+                }
+                Value::from_array(t)
+            }
+        };
+        if a.evaluate(&vals, &grad).is_err() { return Ok(()); }
+        let n = a.numeric.as_ref().unwrap();
+        let grads = n.backward.param_grads(&a.circuit, &n.forward);
+        let s = Symbolic::new(&a);
+        let grad_text = gradexplain::explain::json::value(&grad).to_string();
+        for (p, prog) in s.programs.iter().enumerate() {
+            let Some(prog) = prog else { continue };
+            let at = if out_shape.is_scalar() {
+                at.to_string()
+            } else {
+                format!("{at},grad={grad_text}")
+            };
+            let mut d = Analysis::new(prog).unwrap_or_else(|e| panic!("{prog}\n{}", e.message));
+            d.evaluate(&parse_assignments(&at).unwrap(), &Value::Scalar(1.0))
+                .unwrap_or_else(|e| panic!("{src}\n{prog}\n{}", e.message));
+            let dn = d.numeric.as_ref().unwrap();
+            let mut got = dn.forward.values[d.circuit.output.index()].clone();
+            if out_shape.is_scalar() {
+                got = got.map(|x| x * grad.as_scalar().unwrap());
+            }
+            let want = grads[p].as_ref().unwrap();
+            prop_assert_eq!(got.shape(), want.shape(), "{}\n{}", src, prog);
+            for (x, y) in got.elements().zip(want.elements()) {
+                prop_assert!((x - y).abs() <= 1e-9 * (1.0 + y.abs()), "{src}\n{prog}\n{got} vs {want}");
+            }
+        }
+        let k = check(&a).unwrap();
+        prop_assert!(k.ok, "{src}\n{k:?}");
+    }
+}
