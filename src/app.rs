@@ -78,7 +78,19 @@ pub fn run(cli: &Cli) -> Result<String> {
         }
         Format::Latex => {
             let s = symbolic.unwrap_or_else(|| Symbolic::new(&analysis));
-            latex::document(&analysis, &s)
+            let mut out = latex::document(&analysis, &s);
+            // Notes and the check's verdict travel as comments: the fragment still compiles.
+            for n in text::notes(&analysis).iter().chain(&notes) {
+                out.push_str(&format!("% note: {n}\n"));
+            }
+            if let Some(k) = &check {
+                out.push_str(&format!(
+                    "% gradient check: max relative error {} — {}\n",
+                    derivatives::rel(k.max_rel_error),
+                    if k.ok { "ok" } else { "NOT ok" }
+                ));
+            }
+            out
         }
         Format::Json => {
             let extras = json::Extras {
