@@ -2,7 +2,7 @@
 //! and numbers, with typed ids. Building an expression that already exists
 //! returns the existing id, so a subexpression that occurs twice is stored once —
 //! the property that keeps derivatives small. Every node is simplified as it is
-//! built (see [`super::simplify`]), and every node knows its shape.
+//! built (see the `simplify` module), and every node knows its shape.
 //!
 //! Nodes are added after their arguments, so id order is a topological order and
 //! every walk over the arena is a loop, never a recursion.

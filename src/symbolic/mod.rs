@@ -1,5 +1,5 @@
 //! Symbolic derivatives: the gate DAG differentiated by reverse accumulation
-//! into a hash-consed, simplifying expression DAG ([`expr`], [`simplify`],
+//! into a hash-consed, simplifying expression DAG ([`expr`], `simplify`,
 //! [`diff`]), written back as programs in the tool's own language
 //! ([`program`]) and as LaTeX ([`latex`]).
 //!
