@@ -490,7 +490,7 @@ impl Op {
         })
     }
 
-    /// The local gradient ∂out/∂input[slot] of an elementwise gate, elementwise
+    /// The local gradient ∂out/∂input\[slot\] of an elementwise gate, elementwise
     /// (a scalar or the output's shape). `None` for gates that are not elementwise.
     /// At a kink it returns the subgradient that [`Op::kink`] describes.
     pub fn local(self, slot: usize, ins: &[&Value], out: &Value) -> Option<Value> {
@@ -535,7 +535,7 @@ impl Op {
         })
     }
 
-    /// The local gradient ∂out/∂input[slot] as an expression over the gate's inputs
+    /// The local gradient ∂out/∂input\[slot\] as an expression over the gate's inputs
     /// `ins` and its own output `out`, for elementwise gates; `None` otherwise.
     /// It agrees with [`Op::local`] everywhere, kinks included (`step(0) = 0`,
     /// `sign(0) = 0`, a tie in `max` splits the gradient evenly).

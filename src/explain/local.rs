@@ -7,7 +7,7 @@ use crate::graph::{Circuit, GateId};
 use crate::symbolic::expr::Arena;
 use crate::value::Shape;
 
-/// ∂gate/∂input[slot] as a formula over the input labels, for elementwise gates:
+/// ∂gate/∂input\[slot\] as a formula over the input labels, for elementwise gates:
 /// `y` for `x * y`, `(1 + sign(a - b)) / 2` for `max(a, b)`.
 pub fn formula(c: &Circuit, g: GateId, slot: usize) -> Option<String> {
     let mut a = Arena::new();
