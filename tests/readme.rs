@@ -30,7 +30,11 @@ fn cases(readme: &str) -> Vec<Case> {
             if let Some(c) = current.take() {
                 out.push(c);
             }
-            current = Some(Case { line: n + 1, command: cmd.to_string(), expected: String::new() });
+            current = Some(Case {
+                line: n + 1,
+                command: cmd.to_string(),
+                expected: String::new(),
+            });
         } else if let Some(c) = current.as_mut() {
             c.expected.push_str(line);
             c.expected.push('\n');
@@ -49,11 +53,20 @@ fn readme_commands_print_what_the_readme_shows() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
     let cases = cases(&readme);
-    assert!(cases.len() >= 5, "the README shows too few commands: {}", cases.len());
+    assert!(
+        cases.len() >= 5,
+        "the README shows too few commands: {}",
+        cases.len()
+    );
     let mut failures = Vec::new();
     for c in &cases {
-        let words = shlex::split(&c.command).unwrap_or_else(|| panic!("line {}: cannot split", c.line));
-        assert_eq!(words[0], "gradexplain", "line {}: only gradexplain commands run here", c.line);
+        let words =
+            shlex::split(&c.command).unwrap_or_else(|| panic!("line {}: cannot split", c.line));
+        assert_eq!(
+            words[0], "gradexplain",
+            "line {}: only gradexplain commands run here",
+            c.line
+        );
         let out = Command::new(env!("CARGO_BIN_EXE_gradexplain"))
             .args(&words[1..])
             .current_dir(root)
@@ -62,10 +75,22 @@ fn readme_commands_print_what_the_readme_shows() {
             .unwrap();
         let got = normalise(&String::from_utf8_lossy(&out.stdout));
         if !out.status.success() {
-            failures.push(format!("line {}: `{}` failed: {}", c.line, c.command, String::from_utf8_lossy(&out.stderr)));
+            failures.push(format!(
+                "line {}: `{}` failed: {}",
+                c.line,
+                c.command,
+                String::from_utf8_lossy(&out.stderr)
+            ));
         } else if got != normalise(&c.expected) {
-            failures.push(format!("line {}: `{}` printed\n{got}\n--- but the README shows\n{}", c.line, c.command, c.expected));
+            failures.push(format!(
+                "line {}: `{}` printed\n{got}\n--- but the README shows\n{}",
+                c.line, c.command, c.expected
+            ));
         }
     }
-    assert!(failures.is_empty(), "run scripts/update-readme.py\n{}", failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "run scripts/update-readme.py\n{}",
+        failures.join("\n\n")
+    );
 }

@@ -2,7 +2,9 @@
 //! write it: the terminal text (color applied only here, at the edge) and the
 //! JSON report.
 
+pub mod derivatives;
 pub mod json;
+pub mod latex;
 pub mod local;
 pub mod tensor;
 pub mod text;
@@ -46,6 +48,11 @@ impl Doc {
             l.push((style, text.into()));
         }
         self
+    }
+
+    /// Appends another document's lines.
+    pub fn append(&mut self, other: Doc) {
+        self.lines.extend(other.lines);
     }
 
     /// Writes the document, with ANSI colors when `color` is set.

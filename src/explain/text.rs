@@ -54,6 +54,12 @@ pub fn notes(a: &Analysis) -> Vec<String> {
 
 /// Builds the explanation of `a`.
 pub fn explain(a: &Analysis, opts: Options) -> Doc {
+    explain_with(a, opts, Doc::default(), &[])
+}
+
+/// Builds the explanation of `a` with more sections (the derivatives, the
+/// gradient check) placed before the notes, and more notes.
+pub fn explain_with(a: &Analysis, opts: Options, extra: Doc, extra_notes: &[String]) -> Doc {
     let mut d = Doc::default();
     let c = &a.circuit;
     if !opts.summary {
@@ -69,7 +75,12 @@ pub fn explain(a: &Analysis, opts: Options) -> Doc {
         }
         None => symbolic(&mut d, c, opts),
     }
-    let notes = notes(a);
+    d.append(extra);
+    if a.numeric.is_none() {
+        hint(&mut d, c);
+    }
+    let mut notes = notes(a);
+    notes.extend(extra_notes.iter().cloned());
     if !notes.is_empty() {
         d.line();
         d.line().push(Style::Heading, "notes");
@@ -375,6 +386,10 @@ fn symbolic(d: &mut Doc, c: &Circuit, opts: Options) {
         }
     }
     more(d, gates.len(), opts.max_gates);
+}
+
+/// Without values: how to get the numbers.
+fn hint(d: &mut Doc, c: &Circuit) {
     let names: Vec<String> = c.params.iter().map(|p| format!("{}=…", p.name)).collect();
     if !names.is_empty() {
         d.line();
