@@ -33,6 +33,14 @@ pub struct Doc {
 }
 
 impl Doc {
+    /// Starts a new section: a blank line, unless the document is still empty.
+    pub fn gap(&mut self) -> &mut Self {
+        if !self.lines.is_empty() {
+            self.lines.push(Vec::new());
+        }
+        self
+    }
+
     /// Starts a new line.
     pub fn line(&mut self) -> &mut Self {
         self.lines.push(Vec::new());

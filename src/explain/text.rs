@@ -82,7 +82,7 @@ pub fn explain_with(a: &Analysis, opts: Options, extra: Doc, extra_notes: &[Stri
     let mut notes = notes(a);
     notes.extend(extra_notes.iter().cloned());
     if !notes.is_empty() {
-        d.line();
+        d.gap();
         d.line().push(Style::Heading, "notes");
         for note in notes {
             d.line().push(Style::Note, format!("  • {note}"));
@@ -154,7 +154,7 @@ fn shape_note(s: Shape) -> String {
 
 fn forward(d: &mut Doc, c: &Circuit, n: &Numeric, opts: Options) {
     let values = &n.forward.values;
-    d.line();
+    d.gap();
     d.line()
         .push(Style::Heading, "forward pass")
         .push(Style::Plain, " — values flow from the inputs to the output");
@@ -202,7 +202,7 @@ use super::tensor::dname;
 fn backward(d: &mut Doc, c: &Circuit, n: &Numeric, opts: Options) {
     let b = &n.backward;
     let values = &n.forward.values;
-    d.line();
+    d.gap();
     d.line()
         .push(Style::Heading, "backward pass")
         .push(
@@ -328,12 +328,12 @@ fn backward(d: &mut Doc, c: &Circuit, n: &Numeric, opts: Options) {
 
 fn results(d: &mut Doc, c: &Circuit, n: &Numeric) {
     let out = &n.forward.values[c.output.index()];
-    d.line();
+    d.gap();
     d.line().push(Style::Heading, "result");
     d.line()
         .push(Style::Plain, format!("  {} = ", c.output_name))
         .push(Style::Forward, out.to_string());
-    d.line();
+    d.gap();
     d.line().push(Style::Heading, "gradients").push(
         Style::Plain,
         format!(
@@ -353,7 +353,7 @@ fn results(d: &mut Doc, c: &Circuit, n: &Numeric) {
 }
 
 fn symbolic(d: &mut Doc, c: &Circuit, opts: Options) {
-    d.line();
+    d.gap();
     d.line().push(Style::Heading, "local gradients").push(
         Style::Plain,
         " — each gate's derivative with respect to its inputs",
@@ -392,7 +392,7 @@ fn symbolic(d: &mut Doc, c: &Circuit, opts: Options) {
 fn hint(d: &mut Doc, c: &Circuit) {
     let names: Vec<String> = c.params.iter().map(|p| format!("{}=…", p.name)).collect();
     if !names.is_empty() {
-        d.line();
+        d.gap();
         d.line().push(
             Style::Note,
             format!(
