@@ -1,15 +1,17 @@
 //! Depth and size: no stage recurses over how deep or long a program is.
 //!
 //! Each 100 000-deep shape — nested brackets, a chain of unary minus, nested
-//! calls, a right-associative power tower, nested indexing — goes through every
-//! stage of the library (parse, lower, evaluate, explain as text, the JSON
-//! report, printing back) on a thread with a 1 MiB stack: a recursion over the
+//! calls, a right-associative power tower, nested `max`, nested indexing — goes
+//! through every stage of the library (parse, print back, lower, evaluate,
+//! explain as text, the JSON report, symbolic derivatives printed as a program
+//! that reads back, LaTeX, drop) on a thread with a 1 MiB stack: a recursion over the
 //! depth would need far more (100 000 frames of even 16 bytes is 1.6 MB) and
 //! overflow it. The binary then runs the same shapes, a 100 000-stage program,
 //! and — `#[ignore]`d, it takes minutes in a debug build — a 1 000 000-stage one
 //! (`cargo test --release --test depth -- --ignored`).
 
 use assert_cmd::Command;
+use gradexplain::symbolic::Symbolic;
 use gradexplain::{Analysis, Value};
 use serde_json::Value as Json;
 
@@ -73,9 +75,10 @@ fn reference(shape: &str, x: f64) -> (f64, f64) {
     (v, d)
 }
 
-#[test]
-fn every_stage_of_the_library_is_flat_in_depth() {
-    for (name, src) in shapes() {
+/// Every stage of the library on one deep shape, on a 1 MiB stack.
+fn all_stages(shape: &'static str) {
+    let (name, src) = shapes().into_iter().find(|(n, _)| *n == shape).unwrap();
+    {
         on_small_stack(name, move || {
             let mut a = Analysis::new(&src).unwrap_or_else(|e| panic!("{name}: {e}"));
             let body = a.program.stmts[0].body;
@@ -104,9 +107,57 @@ fn every_stage_of_the_library_is_flat_in_depth() {
             let json = serde_json::to_string(&a.report()).unwrap();
             let back: Json = serde_json::from_str(&json).unwrap();
             assert!(back["gates"].as_array().unwrap().len() >= 2 || name == "brackets");
-            drop(a); // dropping the deep program must not recurse either
+            // Symbolic derivatives: differentiate, simplify, print as a program that
+            // reads back and gives the same number, and as LaTeX.
+            let s = Symbolic::new(&a);
+            let program = s.programs[0]
+                .clone()
+                .unwrap_or_else(|| panic!("{name}: none"));
+            let mut d = Analysis::new(&program).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let names: Vec<String> = d.circuit.params.iter().map(|p| p.name.clone()).collect();
+            let at: Vec<(&str, Value)> = names
+                .iter()
+                .map(|n| (n.as_str(), Value::Scalar(0.5)))
+                .collect();
+            d.evaluate_with(&at, 1.0)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            let sym = d.value().unwrap().as_scalar().unwrap();
+            let tol = 1e-9 * got_d.abs().max(1.0);
+            assert!(
+                (sym - got_d).abs() <= tol,
+                "{name}: symbolic {sym} vs {got_d}"
+            );
+            let latex = gradexplain::explain::latex::document(&a, &s);
+            assert!(latex.contains("\\partial"), "{name}");
+            drop((a, s, d)); // dropping the deep program must not recurse either
         });
     }
+}
+
+// One test per shape, so that they run in parallel.
+#[test]
+fn brackets_100_000_deep() {
+    all_stages("brackets");
+}
+
+#[test]
+fn unary_minus_100_000_deep() {
+    all_stages("unary minus");
+}
+
+#[test]
+fn calls_100_000_deep() {
+    all_stages("calls");
+}
+
+#[test]
+fn power_tower_100_000_deep() {
+    all_stages("power tower");
+}
+
+#[test]
+fn max_of_max_100_000_deep() {
+    all_stages("max of max");
 }
 
 #[test]
@@ -155,8 +206,11 @@ fn run(src: &str, args: &[&str]) -> String {
 
 #[test]
 fn the_binary_takes_every_deep_shape() {
+    // The library tests above run every stage on each shape; here the binary's
+    // own code (reading, the views, writing) runs on each. `--summary` skips
+    // what those tests have covered, which takes long in a debug build.
     for (name, src) in shapes() {
-        let text = run(&src, &["--at", "x=0.5"]);
+        let text = run(&src, &["--at", "x=0.5", "--summary"]);
         let (_, d) = reference(name, 0.5);
         let want = format!("dx = {}", gradexplain::value::fmt_num(d));
         assert!(
@@ -164,13 +218,17 @@ fn the_binary_takes_every_deep_shape() {
             "{name}: no `{want}` in …{}",
             tail(&text)
         );
-        // Without values: the symbolic explanation.
-        run(&src, &[]);
     }
-    let json = run(&shapes()[3].1, &["--at", "x=0.5", "--format", "json"]);
+    // Every view, on the cheapest shape.
+    let src = &shapes()[1].1;
+    run(src, &[]); // without values: the symbolic explanation
+    run(src, &["--at", "x=0.5"]);
+    run(src, &["--format", "latex"]);
+    let json = run(src, &["--at", "x=0.5", "--format", "json"]);
     let r: Json = serde_json::from_str(&json).unwrap();
-    // x, and DEEP - 1 power gates.
-    assert_eq!(r["gates"].as_array().unwrap().len(), DEEP);
+    // x, and DEEP negations.
+    assert_eq!(r["gates"].as_array().unwrap().len(), DEEP + 1);
+    assert_eq!(r["symbolic"]["x"], "df_dx(x) = 1");
 }
 
 fn tail(s: &str) -> &str {

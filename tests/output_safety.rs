@@ -39,7 +39,11 @@ fn a_reader_that_leaves_early_is_not_an_error() {
         drop(stdout); // like `head -c1`: the pipe's reading end closes
         let out = child.wait_with_output().unwrap();
         assert_eq!(out.status.code(), Some(0), "{format}: {out:?}");
-        assert!(out.stderr.is_empty(), "{format}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.stderr.is_empty(),
+            "{format}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
 
@@ -52,11 +56,19 @@ fn through_a_shell_pipe_into_head() {
         "set -o pipefail; '{BIN}' -f '{}' --at x=0.5,y=0.1 --format json | head -c1 >/dev/null",
         program.display()
     );
-    let Ok(out) = std::process::Command::new("bash").arg("-c").arg(&script).output() else {
+    let Ok(out) = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(&script)
+        .output()
+    else {
         return; // no bash here: the test above covers the same with a pipe of its own
     };
     assert_eq!(out.status.code(), Some(0), "{out:?}");
-    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -69,7 +81,11 @@ fn an_error_with_standard_error_closed_is_still_its_exit_code() {
         .unwrap();
     drop(child.stderr.take()); // nobody reads the error
     let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(2), "a closed stderr must not become a panic (101)");
+    assert_eq!(
+        status.code(),
+        Some(2),
+        "a closed stderr must not become a panic (101)"
+    );
 }
 
 /// Runs the binary with `--format json` and parses the report.
@@ -79,19 +95,40 @@ fn report(args: &[&str]) -> Json {
         .args(["--format", "json"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("{args:?}: invalid JSON ({e}): {}", String::from_utf8_lossy(&out.stdout))
+        panic!(
+            "{args:?}: invalid JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
     })
 }
 
 #[test]
 fn names_from_any_script_round_trip_through_json() {
-    let names = ["σ_1", "β", "ℵ0", "日本", "ǅx", "_", "__t1", "Ωmega_ß", "αβγδεζηθ"];
+    let names = [
+        "σ_1",
+        "β",
+        "ℵ0",
+        "日本",
+        "ǅx",
+        "_",
+        "__t1",
+        "Ωmega_ß",
+        "αβγδεζηθ",
+    ];
     let program = format!(
         "f({}) = {}",
         names.join(", "),
-        names.iter().map(|n| format!("{n}*2")).collect::<Vec<_>>().join(" + ")
+        names
+            .iter()
+            .map(|n| format!("{n}*2"))
+            .collect::<Vec<_>>()
+            .join(" + ")
     );
     let at: Vec<String> = names.iter().map(|n| format!("{n}=1")).collect();
     let r = report(&[&program, "--at", &at.join(",")]);

@@ -46,7 +46,10 @@ fuzz_target!(|data: &[u8]| {
     if flags.contains('s') {
         args.push("--summary".into());
     }
-    for format in ["text", "json"] {
+    if flags.contains('c') {
+        args.push("--check".into());
+    }
+    for format in ["text", "json", "latex"] {
         let mut args = args.clone();
         args.extend(["--format".into(), format.into()]);
         let Ok(cli) = cli::parse_from(&args) else {
@@ -58,6 +61,9 @@ fuzz_target!(|data: &[u8]| {
                     let report: Json = serde_json::from_str(&out)
                         .unwrap_or_else(|e| panic!("invalid JSON ({e}): {out}"));
                     check_report(&report);
+                }
+                if format == "latex" {
+                    check_latex(&out);
                 }
             }
             Err(e) => {
@@ -104,9 +110,62 @@ fn check_report(r: &Json) {
             }
         }
     }
+    // A derivative is a program in the tool's own language: it reads back.
+    if let Some(Json::Object(sym)) = r.get("symbolic") {
+        for program in sym.values().filter_map(Json::as_str) {
+            if let Err(e) = Analysis::new(program) {
+                panic!("the derivative {program:?} does not read back: {e}");
+            }
+        }
+    }
     if let Some(Json::Object(grads)) = r.get("gradients") {
         for v in grads.values().filter(|v| !v.is_null()) {
             numeric(v, "gradient");
         }
     }
+}
+
+/// The LaTeX fragment's syntax holds whatever the names and values: braces
+/// balance outside comments, every `\begin{…}` has its `\end{…}`, every
+/// `\left` its `\right`.
+fn check_latex(tex: &str) {
+    let mut envs: Vec<&str> = Vec::new();
+    for line in tex.lines() {
+        // A `%` that is not escaped starts a comment.
+        let bytes = line.as_bytes();
+        let code_end = (0..bytes.len())
+            .find(|&i| bytes[i] == b'%' && (i == 0 || bytes[i - 1] != b'\\'))
+            .unwrap_or(bytes.len());
+        let code = &line[..code_end];
+        let mut depth = 0i64;
+        let mut escaped = false;
+        for c in code.chars() {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    assert!(depth >= 0, "unbalanced `}}` in {line:?}");
+                }
+                _ => {}
+            }
+        }
+        assert_eq!(depth, 0, "unbalanced braces in {line:?}");
+        assert_eq!(
+            code.matches("\\left").count(),
+            code.matches("\\right").count(),
+            "\\left without \\right in {line:?}"
+        );
+        for (i, _) in code.match_indices("\\begin{") {
+            let name = &code[i + 7..];
+            envs.push(&name[..name.find('}').unwrap_or(name.len())]);
+        }
+        for (i, _) in code.match_indices("\\end{") {
+            let name = &code[i + 5..];
+            let name = &name[..name.find('}').unwrap_or(name.len())];
+            assert_eq!(envs.pop(), Some(name), "\\end{{{name}}} without its begin: {tex}");
+        }
+    }
+    assert!(envs.is_empty(), "unclosed environments {envs:?}: {tex}");
 }

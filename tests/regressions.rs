@@ -1,0 +1,135 @@
+//! Inputs that once crashed or misbehaved, each pinned by the behaviour that
+//! replaced the crash. Found by the fuzzer (`fuzz/`), by the depth tests or by
+//! hand; the comment says which.
+
+use assert_cmd::Command;
+
+fn gx() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_gradexplain"));
+    c.env("NO_COLOR", "1");
+    c
+}
+
+/// Runs the binary and returns (exit code, stdout, stderr), asserting no panic.
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = gx().args(args).output().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    );
+    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    (out.status.code().unwrap_or(-1), stdout, stderr)
+}
+
+/// Depth tests: `--format latex` of a program that is a single name or number
+/// (its output is a leaf) indexed a variable the arena did not have.
+#[test]
+fn latex_of_a_program_that_is_one_leaf() {
+    for (program, line) in [
+        ("x", "  f &= x"),
+        ("f(x) = x", "  f &= x"),
+        ("5", "  f &= 5"),
+        ("σ", "  f &= \\sigma"),
+    ] {
+        let (code, out, err) = run(&[program, "--format", "latex"]);
+        assert_eq!(code, 0, "{program}: {err}");
+        assert!(out.lines().any(|l| l == line), "{program}: {out}");
+    }
+}
+
+#[test]
+fn the_json_report_names_a_parameter_by_its_own_name() {
+    // By hand: for the program `x` the input gate is also the output, and the
+    // report's `param` said `f` (the output's name).
+    let (code, out, _) = run(&["x", "--at", "x=2", "--format", "json"]);
+    assert_eq!(code, 0);
+    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(r["gates"][0]["param"], "x");
+    assert_eq!(r["gates"][0]["label"], "f");
+}
+
+/// By hand: a note for an input given as inf read "`y = y` overflows to ±inf
+/// (from )"; a literal that overflows was noted twice (once as a literal, once
+/// as a gate with no inputs); one that underflows to 0 was not noted at all.
+#[test]
+fn notes_on_non_finite_inputs_and_literals() {
+    let notes = |args: &[&str]| -> Vec<String> {
+        let (code, out, err) = run(&[args, &["--format", "json"]].concat());
+        assert_eq!(code, 0, "{err}");
+        let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+        r["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        notes(&["f(x, y) = x * y", "--at", "x=1,y=1e400"]),
+        ["the input `y` is inf"]
+    );
+    assert_eq!(
+        notes(&["f(x) = x * 1e999 + 1e999", "--at", "x=1"]),
+        ["the literal `1e999` is too large for a 64-bit float and becomes inf"]
+    );
+    assert_eq!(
+        notes(&["f(x) = x + 1e-400", "--at", "x=1"]),
+        ["the literal `1e-400` is too small for a 64-bit float and becomes 0"]
+    );
+    assert_eq!(
+        notes(&["f(x) = 1e308 * 10 * x", "--at", "x=1"]),
+        ["`t1 = 1e308 * 10` overflows to inf (from 1e308, 10)"]
+    );
+    assert_eq!(
+        notes(&["f(x) = log(x)", "--at", "x=0"]),
+        [
+            "`f = log(x)` gives -inf (from x = 0)",
+            "at `f = log(x)`: the gradient sent to `x` is inf — the local gradient is not finite at x = 0"
+        ]
+    );
+    assert_eq!(
+        notes(&["f(x) = sqrt(x)", "--at", "x=0"]),
+        [
+            "at `f = sqrt(x)`: the gradient sent to `x` is inf — the local gradient is not finite at x = 0"
+        ]
+    );
+}
+
+/// By hand: a comment may hold anything; echoed raw, an escape sequence acted on
+/// the terminal and a carriage return ended a LaTeX comment early, so that the
+/// rest of the line became LaTeX.
+#[test]
+fn control_characters_in_comments_are_shown_not_obeyed() {
+    let program = "f = x * 2 # \u{1b}[2J\r\\end{document}";
+    let (code, out, _) = run(&[program, "--at", "x=1"]);
+    assert_eq!(code, 0);
+    assert!(!out.contains('\u{1b}') && !out.contains('\r'), "{out:?}");
+    assert!(
+        out.contains("# \u{241b}[2J\u{240d}\\end{document}"),
+        "{out}"
+    );
+    let (code, out, _) = run(&[program, "--format", "latex"]);
+    assert_eq!(code, 0);
+    for line in out.lines() {
+        assert!(
+            line.starts_with('%') || !line.contains("\\end{document}"),
+            "a comment's text escaped into LaTeX: {line:?}"
+        );
+    }
+}
+
+/// By hand: `--at NAME=@/dev/zero`, `-f /dev/zero` and an endless standard input
+/// read until memory ran out; now they stop at 256 MiB.
+#[test]
+fn endless_inputs_stop_at_the_limit() {
+    if !std::path::Path::new("/dev/zero").exists() {
+        return;
+    }
+    let (code, out, err) = run(&["f(v) = sum(v)", "--at", "v=@/dev/zero"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(out.is_empty());
+    assert!(
+        err.starts_with("error: malformed --at value: `/dev/zero` for `v`: it is larger than 256 MiB, the most the tool reads"),
+        "{err}"
+    );
+}
