@@ -32,7 +32,8 @@ pub fn run(cli: &Cli) -> Result<String> {
         summary: cli.summary,
         ..text::Options::default()
     };
-    Ok(match cli.format {
+    let draw = crate::draw::Request::from_cli(cli);
+    let out = match cli.format {
         Format::Text => text::explain(&analysis, opts).render(color),
         Format::Json => {
             let extras = json::Extras {
@@ -44,13 +45,17 @@ pub fn run(cli: &Cli) -> Result<String> {
             s.push('\n');
             s
         }
-        Format::Dot | Format::Latex => {
+        Format::Dot => crate::draw::dot_text(&analysis, &draw.options)?,
+        Format::Latex => {
             return Err(Error::new(
                 ErrorKind::Usage,
                 "this --format is not available yet",
             ));
         }
-    })
+    };
+    // Files last: every view has succeeded, and they are written all or none.
+    crate::draw::write_files(&analysis, &draw)?;
+    Ok(out)
 }
 
 /// The program text: the argument, a file, or standard input.

@@ -16,12 +16,14 @@
 pub mod analysis;
 pub mod app;
 pub mod cli;
+pub mod draw;
 pub mod error;
 pub mod eval;
 pub mod explain;
 pub mod gate;
 pub mod graph;
 pub mod input;
+pub mod output;
 pub mod print;
 pub mod syntax;
 pub mod value;

@@ -291,8 +291,9 @@ fn backward(d: &mut Doc, c: &Circuit, n: &Numeric, opts: Options) {
     more(d, explained, opts.max_gates);
 }
 
-/// The vector-Jacobian product of a non-elementwise gate, in words and symbols.
-fn tensor_rule(c: &Circuit, g: GateId, slot: usize, n: &Numeric) -> String {
+/// The vector-Jacobian product of a non-elementwise gate, in words and symbols
+/// (the diagrams' step sentences use it too).
+pub(crate) fn tensor_rule(c: &Circuit, g: GateId, slot: usize, n: &Numeric) -> String {
     let ins = c.inputs(g);
     let dg = dname(c, g);
     let l = |k: usize| c.label(ins[k]);
