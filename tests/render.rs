@@ -297,3 +297,41 @@ fn graphviz_accepts_the_dot_of_many_programs() {
         );
     }
 }
+
+/// A picture too large to lay out in reasonable time is refused at once, with a
+/// way out; the DOT text is still written.
+#[test]
+fn pictures_too_large_to_lay_out_are_refused() {
+    // x is used by 150 gates along a chain of additions: every wire from x is
+    // long, and layered layouts take minutes over such a picture.
+    let src: Vec<String> = (1..150).map(|k| format!("x*{k}")).collect();
+    let src = src.join(" + ");
+    let dir = tempfile::tempdir().unwrap();
+    let start = std::time::Instant::now();
+    let a = bin_without_graphviz()
+        .args([src.as_str(), "--at", "x=1", "--svg"])
+        .arg(dir.path().join("w.svg"))
+        .assert()
+        .code(1)
+        .stdout("");
+    let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    assert!(err.contains("too large to lay out"), "{err}");
+    assert!(err.contains("--dot"), "{err}");
+    assert!(start.elapsed().as_secs() < 20, "refused quickly");
+    bin()
+        .args([src.as_str(), "--at", "x=1", "--format", "dot"])
+        .assert()
+        .success();
+    // Step-by-step frames have a smaller budget: one picture per step.
+    let chain: String = (1..200)
+        .map(|k| format!("a{k} = sin(a{})\n", k - 1))
+        .collect();
+    let a = bin_without_graphviz()
+        .arg(format!("a0 = x\n{chain}"))
+        .args(["--at", "x=1", "--html"])
+        .arg(dir.path().join("p.html"))
+        .assert()
+        .code(1);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    assert!(err.contains("too many for step-by-step frames"), "{err}");
+}

@@ -27,6 +27,13 @@ const GLYPH: f64 = 0.62;
 /// element ids unique, so that several frames can share one HTML page.
 pub fn to_svg(d: &Diagram, id: &str) -> String {
     let mut vg = VisualGraph::new(Orientation::LeftToRight);
+    // layout-rs checks that the graph stays acyclic after every edge, with a
+    // search that takes exponential time on circuits with many paths. Ours is
+    // acyclic by construction (gate order is topological), so the check is off;
+    // and wires are added in order of their target, so that its remaining
+    // "is this a back edge?" search stops at once (the target has no
+    // successors yet).
+    vg.dag.set_validate(false);
     // layout-rs lays out LR graphs by transposing; its shapes are made in the
     // flipped orientation, as its own DOT front end does.
     let dir = Orientation::TopToBottom;

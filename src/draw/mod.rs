@@ -36,10 +36,14 @@ use std::path::PathBuf;
 /// The largest circuit written as DOT text: past this, Graphviz itself would
 /// take minutes, and nobody reads the picture.
 pub const MAX_DOT_GATES: usize = 50_000;
-/// The largest circuit rendered as a picture (SVG, PNG).
-pub const MAX_PICTURE_GATES: usize = 1_500;
-/// The largest circuit cut into step-by-step frames (one picture per gate).
-pub const MAX_STEP_GATES: usize = 150;
+/// The largest picture (SVG, PNG) laid out, in [`Diagram::layout_cost`] units:
+/// about 1 500 gates in a chain, or a value used by 50 gates along one, take
+/// some seconds; much more would take minutes.
+pub const MAX_PICTURE_COST: usize = 6_000;
+/// The largest diagram cut into step-by-step frames (one picture per step).
+pub const MAX_STEPS_COST: usize = 1_200;
+/// The most frames of a step-by-step.
+pub const MAX_STEPS: usize = 150;
 
 /// What the command line asks to draw, besides standard output.
 #[derive(Clone, Debug, Default)]
@@ -94,8 +98,9 @@ pub fn render_files(
         files.push((path.clone(), dot_text(a, opts)?.into_bytes()));
     }
     if req.svg.is_some() || req.png.is_some() {
-        check_size(a, MAX_PICTURE_GATES, "a picture")?;
+        check_size(a, MAX_DOT_GATES, "a picture")?;
         let d = model::build(a, opts, Reveal::All);
+        check_cost(&d, MAX_PICTURE_COST, "a picture")?;
         if let Some(path) = &req.png {
             files.push((path.clone(), render::png(&d, renderer)?));
         }
@@ -104,7 +109,22 @@ pub fn render_files(
         }
     }
     if req.steps.is_some() || req.html.is_some() {
-        check_size(a, MAX_STEP_GATES, "step-by-step frames")?;
+        check_size(a, MAX_DOT_GATES, "step-by-step frames")?;
+        if let Some(n) = &a.numeric {
+            let count = model::steps(&a.circuit, n).len() + 1;
+            if count > MAX_STEPS {
+                return Err(Error::new(
+                    ErrorKind::Io,
+                    format!("the backward pass has {count} steps, too many for step-by-step frames (at most {MAX_STEPS})"),
+                )
+                .help("draw the whole circuit with --svg, or step through a smaller part of the program"));
+            }
+        }
+        check_cost(
+            &model::build(a, opts, Reveal::All),
+            MAX_STEPS_COST,
+            "step-by-step frames",
+        )?;
         let frames = steps::frames(a, opts);
         let svgs: Vec<Vec<u8>> = frames
             .iter()
@@ -157,4 +177,23 @@ fn check_size(a: &Analysis, max: usize, what: &str) -> Result<()> {
         format!("the circuit has {n} gates, too many for {what} (at most {max})"),
     )
     .help("for large circuits use --format json, or draw a smaller part of the program"))
+}
+
+fn check_cost(d: &Diagram, max: usize, what: &str) -> Result<()> {
+    let cost = d.layout_cost();
+    if cost <= max {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorKind::Io,
+        format!(
+            "the diagram is too large to lay out as {what}: {} boxes and {} wires \
+             (layout cost {cost}, at most {max})",
+            d.nodes.len(),
+            d.wires.len()
+        ),
+    )
+    .help(
+        "write the DOT with --dot FILE and lay it out with Graphviz yourself, or use --format json",
+    ))
 }

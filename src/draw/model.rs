@@ -81,12 +81,53 @@ pub struct Wire {
 /// The whole picture.
 #[derive(Clone, Debug)]
 pub struct Diagram {
-    /// Boxes: gate `i` is node `i`; the output's box comes last.
+    /// Boxes: one per gate in gate order, then the output's box, then one per
+    /// use of each constant.
     pub nodes: Vec<Node>,
     /// Wires, by target gate and operand slot, the output wire last.
     pub wires: Vec<Wire>,
     /// One line that says how to read the numbers.
     pub legend: String,
+}
+
+impl Diagram {
+    /// An estimate of the work of laying the picture out: the boxes, plus the
+    /// ranks each wire crosses (a layered layout adds a hidden point on every
+    /// rank a wire crosses, and orders them all), more for long wires. Wires
+    /// come in order of their target gate, so one pass finds each box's rank
+    /// (its longest path from an input).
+    pub fn layout_cost(&self) -> usize {
+        let n = self.nodes.len();
+        let mut rank = vec![0usize; n];
+        let mut fed = vec![false; n];
+        for w in &self.wires {
+            rank[w.to] = rank[w.to].max(rank[w.from] + 1);
+            fed[w.to] = true;
+        }
+        // A box nothing feeds (an input, a constant) is placed next to its
+        // earliest use, as layout engines do, not at the far left.
+        let mut first_use = vec![usize::MAX; n];
+        for w in &self.wires {
+            first_use[w.from] = first_use[w.from].min(rank[w.to]);
+        }
+        let placed = |i: usize| {
+            if fed[i] || first_use[i] == usize::MAX {
+                rank[i]
+            } else {
+                first_use[i] - 1
+            }
+        };
+        // Long wires cost more than their length: every hidden point on them
+        // takes part in the ordering of its rank (measured: a value used by 100
+        // gates along a chain takes Graphviz a minute, and layout-rs longer).
+        self.wires
+            .iter()
+            .map(|w| {
+                let span = rank[w.to].saturating_sub(placed(w.from));
+                span + span * span / 10
+            })
+            .fold(n, usize::saturating_add)
+    }
 }
 
 /// The blank a student fills in.
@@ -157,36 +198,36 @@ pub fn build(a: &Analysis, opts: &Options, reveal: Reveal) -> Diagram {
     };
     let upstream_shown = !matches!(reveal, Reveal::Step(0));
 
-    let mut nodes: Vec<Node> = c
-        .gates()
-        .map(|g| {
-            // A constant used twice is no fork: no gradient adds up there.
-            let uses = match c.op(g) {
-                Op::Const(_) => 1,
-                _ => c.consumers(g).len(),
-            };
-            let (kind, symbol, name) = match c.op(g) {
-                Op::Input(_) => (NodeKind::Input, c.label(g), None),
-                Op::Const(x) => (NodeKind::Const, crate::print::number(x), None),
-                op => (
-                    NodeKind::Gate,
-                    gate_symbol(op).to_string(),
-                    Some(gate_name(c, g)),
-                ),
-            };
-            Node {
-                id: format!("g{}", g.index()),
-                kind,
-                symbol,
-                name,
-                fork: uses >= 2,
-                note: (uses >= 2 && shown[g.index()])
-                    .then(|| fork_note(c, n, g, uses, blank_grads))
-                    .flatten(),
-                current: current == Some(g),
-            }
-        })
-        .collect();
+    // One box per gate — except constants, which get one small box per use:
+    // a literal shared by many gates (`0.5` in every stage) would otherwise pull
+    // wires across the whole picture and make the layout quadratic.
+    let mut nodes: Vec<Node> = Vec::with_capacity(c.len() + 1);
+    let mut node_of: Vec<usize> = vec![usize::MAX; c.len()];
+    for g in c.gates() {
+        let (kind, symbol, name) = match c.op(g) {
+            Op::Const(_) => continue,
+            Op::Input(_) => (NodeKind::Input, c.label(g), None),
+            op => (
+                NodeKind::Gate,
+                gate_symbol(op).to_string(),
+                Some(gate_name(c, g)),
+            ),
+        };
+        let uses = c.consumers(g).len();
+        node_of[g.index()] = nodes.len();
+        nodes.push(Node {
+            id: format!("g{}", g.index()),
+            kind,
+            symbol,
+            name,
+            fork: uses >= 2,
+            note: (uses >= 2 && shown[g.index()])
+                .then(|| fork_note(c, n, g, uses, blank_grads))
+                .flatten(),
+            current: current == Some(g),
+        });
+    }
+    let out_node = nodes.len();
     nodes.push(Node {
         id: "out".into(),
         kind: NodeKind::Output,
@@ -196,6 +237,24 @@ pub fn build(a: &Analysis, opts: &Options, reveal: Reveal) -> Diagram {
         note: None,
         current: false,
     });
+    let mut const_uses = vec![0usize; c.len()];
+    let mut source = |g: GateId, nodes: &mut Vec<Node>| -> usize {
+        let Op::Const(x) = c.op(g) else {
+            return node_of[g.index()];
+        };
+        let k = &mut const_uses[g.index()];
+        *k += 1;
+        nodes.push(Node {
+            id: format!("g{}_{}", g.index(), k),
+            kind: NodeKind::Const,
+            symbol: crate::print::number(x),
+            name: None,
+            fork: false,
+            note: None,
+            current: false,
+        });
+        nodes.len() - 1
+    };
 
     let req = c.requires_grad();
     let mut wires = Vec::with_capacity(c.graph.edge_count() + 1);
@@ -234,19 +293,19 @@ pub fn build(a: &Analysis, opts: &Options, reveal: Reveal) -> Diagram {
                 None => (None, None),
             };
             wires.push(Wire {
-                from: input.index(),
-                to: g.index(),
+                from: source(input, &mut nodes),
+                to: node_of[g.index()],
                 value,
                 grad,
                 local,
-                fork: !matches!(c.op(input), Op::Const(_)) && c.consumers(input).len() >= 2,
+                fork: !is_leaf_const(c, input) && c.consumers(input).len() >= 2,
             });
         }
     }
     let out = c.output.index();
     wires.push(Wire {
-        from: out,
-        to: c.len(),
+        from: source(c.output, &mut nodes),
+        to: out_node,
         value: match n {
             Some(_) if blank_values && !is_leaf(c, c.output) => format!("= {BLANK}"),
             Some(n) => format!("= {}", wire_number(&n.forward.values[out])),
@@ -265,6 +324,10 @@ pub fn build(a: &Analysis, opts: &Options, reveal: Reveal) -> Diagram {
         wires,
         legend: legend(n.is_some(), opts),
     }
+}
+
+fn is_leaf_const(c: &Circuit, g: GateId) -> bool {
+    matches!(c.op(g), Op::Const(_))
 }
 
 fn is_leaf(c: &Circuit, g: GateId) -> bool {
