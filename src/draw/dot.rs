@@ -2,7 +2,8 @@
 //!
 //! The look follows the circuit diagrams of the CS231n notes, left to right: the
 //! forward value in green above each wire (the edge's `label`), the gradient in
-//! red italics below it (the edge's `taillabel`, turned below the wire). Nothing relies on color alone:
+//! red italics below it (the edge's `taillabel`, turned below the wire; wires
+//! that share both ends, as in `x * x`, stack both numbers above themselves). Nothing relies on color alone:
 //! values carry `=`, gradients `∂` and italics, and each kind of box has its
 //! own shape — rounded box (input), dashed box (constant), circle (gate),
 //! double box (output); a fork has a heavy outline and its sum beside it.
@@ -69,7 +70,17 @@ pub fn graph(d: &Diagram) -> Graph {
         ])),
     ];
     stmts.extend(d.nodes.iter().map(|n| Stmt::Node(node(n))));
-    stmts.extend(d.wires.iter().map(|w| Stmt::Edge(edge(d, w))));
+    // Wires that share both ends (`x * x`) run side by side, too close for a
+    // label below one and above the other: each gets its numbers stacked above it.
+    let mut pairs: std::collections::HashMap<(usize, usize), usize> = Default::default();
+    for w in &d.wires {
+        *pairs.entry((w.from, w.to)).or_default() += 1;
+    }
+    stmts.extend(
+        d.wires
+            .iter()
+            .map(|w| Stmt::Edge(edge(d, w, pairs[&(w.from, w.to)] > 1))),
+    );
     Graph::DiGraph {
         id: Id::Plain("circuit".into()),
         strict: false,
@@ -148,30 +159,37 @@ fn node(n: &Node) -> DotNode {
     DotNode::new(NodeId(Id::Plain(n.id.clone()), None), attrs)
 }
 
-fn edge(d: &Diagram, w: &Wire) -> Edge {
-    let mut attrs = vec![html(
-        "label",
-        &format!(
-            "<FONT COLOR=\"{VALUE_COLOR}\">{}</FONT>",
-            html_escape(&w.value)
-        ),
-    )];
+fn edge(d: &Diagram, w: &Wire, parallel: bool) -> Edge {
+    let value = format!(
+        "<FONT COLOR=\"{VALUE_COLOR}\">{}</FONT>",
+        html_escape(&w.value)
+    );
     let below: Vec<String> = [&w.grad, &w.local]
         .into_iter()
         .flatten()
         .map(|s| html_escape(s))
         .collect();
-    if !below.is_empty() {
-        attrs.push(html(
-            "taillabel",
-            &format!(
-                "<FONT COLOR=\"{GRAD_COLOR}\"><I>{}</I></FONT>",
-                below.join("<BR/>")
-            ),
-        ));
+    let grad = format!(
+        "<FONT COLOR=\"{GRAD_COLOR}\"><I>{}</I></FONT>",
+        below.join("<BR/>")
+    );
+    let mut attrs = Vec::new();
+    if below.is_empty() {
+        attrs.push(html("label", &value));
+    } else if parallel {
+        attrs.push(html("label", &format!("{value}<BR/>{grad}")));
+    } else {
+        attrs.push(html("label", &value));
+        attrs.push(html("taillabel", &grad));
     }
     if w.fork {
         attrs.push(plain("penwidth", "1.8"));
+        if !parallel {
+            // Wires leaving a fork start close together: their gradients are
+            // put further along, where the wires have parted.
+            attrs.push(plain("labeldistance", "8"));
+            attrs.push(plain("labelangle", "-10"));
+        }
     }
     let end = |i: usize| Vertex::N(NodeId(Id::Plain(d.nodes[i].id.clone()), None));
     Edge {
