@@ -5,15 +5,35 @@
 use crate::analysis::Analysis;
 use crate::cli::{Cli, Format};
 use crate::error::{Error, ErrorKind, Result};
-use crate::explain::{json, text};
+use crate::explain::{Doc, derivatives, json, latex, text};
 use crate::input::{parse_assignments, parse_grad};
+use crate::symbolic::Symbolic;
 use crate::value::Value;
 use std::io::{IsTerminal, Read};
 
+/// Circuits larger than this get no symbolic derivatives in the text view.
+const TEXT_SYMBOLIC_LIMIT: usize = 200_000;
+
 /// Runs the tool; returns what to print on standard output.
 pub fn run(cli: &Cli) -> Result<String> {
+    if let Some(what) = cli.generate {
+        return Ok(crate::generate::generate(what));
+    }
     let source = read_program(cli)?;
-    let mut analysis = Analysis::new(&source)?;
+    render(&source, cli)
+}
+
+/// Analyses `source` with the options of `cli` (the program and file in `cli`
+/// are ignored) and renders the chosen view: the one-shot run and the
+/// interactive mode share it, so every option works in both.
+///
+/// ```
+/// let cli = gradexplain::cli::parse_from(["gradexplain", "--at", "x=3,y=-4", "--format", "json"]).unwrap();
+/// let out = gradexplain::app::render("f(x,y) = x*y", &cli).unwrap();
+/// assert!(out.contains("\"value\": -12"));
+/// ```
+pub fn render(source: &str, cli: &Cli) -> Result<String> {
+    let mut analysis = Analysis::new(source)?;
     let mut at = Vec::new();
     for arg in &cli.at {
         at.extend(parse_assignments(arg)?);
@@ -22,7 +42,9 @@ pub fn run(cli: &Cli) -> Result<String> {
         Some(g) => parse_grad(g)?,
         None => Value::Scalar(1.0),
     };
-    if !cli.at.is_empty() || analysis.circuit.params.is_empty() {
+    // --check compares numbers, so it needs values: without them, evaluating
+    // reports the missing one.
+    if !cli.at.is_empty() || analysis.circuit.params.is_empty() || cli.check {
         analysis.evaluate(&at, &grad)?;
     } else if cli.grad.is_some() {
         // Without values there is nothing to scale; the gradient is still checked above.
@@ -32,13 +54,67 @@ pub fn run(cli: &Cli) -> Result<String> {
         summary: cli.summary,
         ..text::Options::default()
     };
+    let check = if cli.check {
+        Some(crate::check::check(&analysis)?)
+    } else {
+        None
+    };
+    // The symbolic derivatives are in every view except the summaries; the text
+    // shows a few lines of each, so for a huge circuit it leaves them to JSON.
+    let gates = analysis.circuit.len();
+    let symbolic = match cli.format {
+        Format::Json => !cli.summary,
+        Format::Text => !cli.summary && gates <= TEXT_SYMBOLIC_LIMIT,
+        Format::Latex => true,
+        Format::Dot => false,
+    }
+    .then(|| Symbolic::new(&analysis));
+    let mut notes: Vec<String> = Vec::new();
+    if cli.format == Format::Text && !cli.summary && symbolic.is_none() {
+        notes.push(format!(
+            "the circuit has {gates} gates: the text leaves out its symbolic derivatives (--format json has them)"
+        ));
+    }
+    if let Some(s) = &symbolic {
+        notes.extend(s.notes.iter().cloned());
+    }
+    if let Some(k) = &check {
+        notes.extend(k.notes.iter().cloned());
+    }
     let draw = crate::draw::Request::from_cli(cli);
     let out = match cli.format {
-        Format::Text => text::explain(&analysis, opts).render(color),
+        Format::Text => {
+            let mut extra = Doc::default();
+            if let Some(s) = &symbolic {
+                derivatives::derivatives(&mut extra, &analysis, s);
+            }
+            if let Some(k) = &check {
+                derivatives::check(&mut extra, &analysis, k, !cli.summary);
+            }
+            text::explain_with(&analysis, opts, extra, &notes).render(color)
+        }
+        Format::Latex => {
+            let s = symbolic.unwrap_or_else(|| Symbolic::new(&analysis));
+            let mut out = latex::document(&analysis, &s);
+            // Notes and the check's verdict travel as comments: the fragment still compiles.
+            for n in text::notes(&analysis).iter().chain(&notes) {
+                out.push_str(&format!("% note: {n}\n"));
+            }
+            if let Some(k) = &check {
+                out.push_str(&format!(
+                    "% gradient check: max relative error {} — {}\n",
+                    derivatives::rel(k.max_rel_error),
+                    if k.ok { "ok" } else { "NOT ok" }
+                ));
+            }
+            out
+        }
         Format::Json => {
             let extras = json::Extras {
                 summary: cli.summary,
-                ..json::Extras::default()
+                symbolic: symbolic.as_ref().map(|s| s.json_entries(&analysis.circuit)),
+                check: check.as_ref().map(|k| (k.max_rel_error, k.ok)),
+                notes,
             };
             let mut s = serde_json::to_string_pretty(&json::report(&analysis, &extras))
                 .map_err(|e| Error::new(ErrorKind::Io, format!("cannot write the report: {e}")))?;
@@ -46,12 +122,6 @@ pub fn run(cli: &Cli) -> Result<String> {
             s
         }
         Format::Dot => crate::draw::dot_text(&analysis, &draw.options)?,
-        Format::Latex => {
-            return Err(Error::new(
-                ErrorKind::Usage,
-                "this --format is not available yet",
-            ));
-        }
     };
     // Files last: every view has succeeded, and they are written all or none.
     crate::draw::write_files(&analysis, &draw)?;

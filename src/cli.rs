@@ -1,6 +1,7 @@
 //! The command line, as the contract fixes it.
 
-use clap::{Parser, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 const EXAMPLES: &str = "\
@@ -8,7 +9,7 @@ Examples:
   # The multiply gate of the notes: f = -12, dx = y·grad = -8, dy = x·grad = 6
   gradexplain \"f(x,y)=x*y\" --at x=3,y=-4 --grad 2
 
-  # Stages keep their names; q is a fork-free intermediate
+  # Stages keep their names in the explanation
   gradexplain \"q = x + y; f = q * z\" --at x=-2,y=5,z=-4
 
   # The sigmoid neuron, as JSON
@@ -19,7 +20,17 @@ Examples:
 
   # From a file, or standard input
   gradexplain -f examples/sigmoid-neuron.gx --at w0=2,x0=-1,w1=-3,x1=-2,w2=-3
-  echo 'max(x, y) * 2' | gradexplain -f - --at x=1,y=3";
+  echo 'max(x, y) * 2' | gradexplain -f - --at x=1,y=3
+
+  # Shell completions and the man page
+  gradexplain --generate complete-bash > ~/.local/share/bash-completion/completions/gradexplain
+  gradexplain --generate man > gradexplain.1
+
+Interactive: run `gradexplain` with no program on a terminal for a prompt where you
+type a program, then `:at x=3,y=-4`, `:grad 2`, `:format json` (`:help` lists all).
+
+Exit status: 0 success; 1 a program that cannot be evaluated, or a file error;
+2 a malformed program or command line.";
 
 /// Explains backpropagation through any expression, the way the CS231n notes do:
 /// the gate circuit, the forward values, the backward gradients and why.
@@ -27,6 +38,7 @@ Examples:
 #[command(name = "gradexplain", version, about, after_help = EXAMPLES)]
 pub struct Cli {
     /// The program, as one argument: `f(x,y) = x*y`, `q = x + y; f = q * z`, …
+    /// Without one (and without -f) on a terminal: the interactive mode.
     #[arg(value_name = "PROGRAM", allow_hyphen_values = true)]
     pub program: Option<String>,
 
@@ -122,10 +134,13 @@ impl ColorChoice {
         match self {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-            }
+            ColorChoice::Auto => is_terminal && !ColorChoice::no_color(),
         }
+    }
+
+    /// Whether `NO_COLOR` asks for no color (set and not empty, as no-color.org says).
+    fn no_color() -> bool {
+        std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
     }
 }
 
@@ -153,4 +168,88 @@ pub enum Generate {
     CompletePowershell,
     /// The man page (roff).
     Man,
+}
+
+/// Parses a command line (the program's name first, as `std::env::args_os`
+/// gives it). clap's own help and error messages follow `--color` and
+/// `NO_COLOR` as the explanation does.
+///
+/// ```
+/// let cli = gradexplain::cli::parse_from(["gradexplain", "x*y", "--at", "x=3,y=-4"]).unwrap();
+/// assert_eq!(cli.program.as_deref(), Some("x*y"));
+/// assert!(gradexplain::cli::parse_from(["gradexplain", "--format", "xml"]).is_err());
+/// ```
+pub fn parse_from<I, T>(args: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let mut cmd = Cli::command().color(clap_color(&args));
+    let matches = cmd.try_get_matches_from_mut(&args)?;
+    let cli = Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))?;
+    if let Some(p) = &cli.program {
+        // PROGRAM takes leading hyphens (`-x*y`), so clap would take a
+        // mistyped option for a program: `--colour` is `-(-colour)`.
+        let option_like = p.strip_prefix("--").is_some_and(|rest| {
+            rest.starts_with(|c: char| c.is_ascii_alphabetic())
+                && rest
+                    .split('=')
+                    .next()
+                    .is_some_and(|n| n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        });
+        let after_dashes = args.iter().any(|a| a == "--");
+        if option_like && !after_dashes {
+            let mut e = clap::Error::new(clap::error::ErrorKind::UnknownArgument).with_cmd(&cmd);
+            e.insert(
+                clap::error::ContextKind::InvalidArg,
+                clap::error::ContextValue::String(p.clone()),
+            );
+            if let Some(similar) = similar_option(&cmd, p) {
+                e.insert(
+                    clap::error::ContextKind::SuggestedArg,
+                    clap::error::ContextValue::String(similar),
+                );
+            }
+            return Err(e);
+        }
+    }
+    Ok(cli)
+}
+
+/// The long option nearest to a mistyped one, as clap suggests for its own.
+fn similar_option(cmd: &clap::Command, typed: &str) -> Option<String> {
+    let name = typed.trim_start_matches('-').split('=').next()?;
+    cmd.get_arguments()
+        .filter_map(|a| a.get_long())
+        .map(|l| (strsim::jaro(name, l), l))
+        .filter(|(score, _)| *score > 0.7)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, l)| format!("--{l}"))
+}
+
+/// clap's color for its own messages, decided before clap has parsed anything:
+/// the last `--color` wins, as it does for clap; a malformed one is left for
+/// clap to report.
+fn clap_color(args: &[OsString]) -> clap::ColorChoice {
+    let mut choice = ColorChoice::Auto;
+    let mut it = args.iter().skip(1).filter_map(|a| a.to_str());
+    while let Some(a) = it.next() {
+        let value = match a {
+            "--" => break,
+            "--color" => it.next(),
+            _ => a.strip_prefix("--color="),
+        };
+        if let Some(c) = value.and_then(|v| ColorChoice::from_str(v, false).ok()) {
+            choice = c;
+        }
+    }
+    match choice {
+        ColorChoice::Always => clap::ColorChoice::Always,
+        ColorChoice::Never => clap::ColorChoice::Never,
+        // anstream honours NO_COLOR too, but only when it is non-empty and on
+        // the stream it writes to; say it once here, as `enabled` does.
+        ColorChoice::Auto if ColorChoice::no_color() => clap::ColorChoice::Never,
+        ColorChoice::Auto => clap::ColorChoice::Auto,
+    }
 }

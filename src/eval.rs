@@ -99,7 +99,7 @@ pub fn forward(c: &Circuit, params: &[Value]) -> Result<Forward> {
                 inputs.iter().map(|i| &values[i.index()]).collect();
             let value = match gate.op {
                 Op::Input(i) => params[i as usize].clone(),
-                Op::Index => {
+                Op::Index | Op::Scatter => {
                     check_indices(c, g, &ins)?;
                     gate.op
                         .forward(&ins)
@@ -149,35 +149,48 @@ fn check_indices(c: &Circuit, g: GateId, ins: &[&Value]) -> Result<()> {
         Shape::Matrix(r, k) => vec![r, k],
         Shape::Scalar => vec![],
     };
-    for (k, v) in ins[1..].iter().enumerate() {
+    let first = c.op(g).first_index().unwrap_or(1);
+    for (k, v) in ins[first..].iter().enumerate() {
         let x = v.as_scalar().unwrap_or(f64::NAN);
-        let inputs = c.inputs(g);
-        let label = c.label(inputs[k + 1]);
+        let index = c.inputs(g)[k + first];
+        // `index 5`, `index \`i\` = 5`, `index \`i + 1\` = 5`: a literal is its own value.
+        let named = match c.op(index) {
+            Op::Const(_) => format!("index {}", crate::value::fmt_num(x)),
+            Op::Input(_) => format!("index `{}` = {}", c.label(index), crate::value::fmt_num(x)),
+            _ if c.stage_names.contains_key(&index) => {
+                format!("index `{}` = {}", c.label(index), crate::value::fmt_num(x))
+            }
+            _ if c.formula(index) == crate::value::fmt_num(x) => {
+                format!("index {}", c.formula(index))
+            }
+            _ => format!(
+                "index `{}` = {}",
+                c.formula(index),
+                crate::value::fmt_num(x)
+            ),
+        };
         if !x.is_finite() || x.fract() != 0.0 {
-            return Err(Error::eval(
-                span,
-                format!(
-                    "index `{label}` = {} is not an integer",
-                    crate::value::fmt_num(x)
-                ),
-            )
-            .label("indices count elements from 0"));
+            return Err(Error::eval(span, format!("{named} is not an integer"))
+                .label("an index must be a whole number; indices count from 0"));
         }
         let n = dims.get(k).copied().unwrap_or(0);
         if x < 0.0 || x >= n as f64 {
+            let plural = |w: &str| {
+                if n == 1 {
+                    w.to_string()
+                } else {
+                    format!("{w}s")
+                }
+            };
             let what = match (dims.len(), k) {
                 (1, _) => format!("a vector of length {n}"),
-                (_, 0) => format!("a matrix with {n} rows"),
-                _ => format!("a matrix with {n} columns"),
+                (_, 0) => format!("a matrix with {n} {}", plural("row")),
+                _ => format!("a matrix with {n} {}", plural("column")),
             };
-            return Err(Error::eval(
-                span,
-                format!(
-                    "index `{label}` = {} is out of range for {what}",
-                    crate::value::fmt_num(x)
-                ),
-            )
-            .label(format!("valid indices are 0 to {}", n.saturating_sub(1))));
+            return Err(
+                Error::eval(span, format!("{named} is out of range for {what}"))
+                    .label(format!("valid indices are 0 to {}", n.saturating_sub(1))),
+            );
         }
     }
     Ok(())
@@ -196,22 +209,28 @@ fn check_indices(c: &Circuit, g: GateId, ins: &[&Value]) -> Result<()> {
 /// ```
 pub fn backward(c: &Circuit, fwd: &Forward, upstream: &Value) -> Result<Backward> {
     let out_shape = fwd.shapes[c.output.index()];
-    let upstream =
-        match upstream {
-            Value::Scalar(x) => Value::filled(out_shape, *x),
-            v if v.shape() == out_shape => v.clone(),
-            v => {
-                return Err(Error::new(
+    let upstream = match upstream {
+        Value::Scalar(x) => Value::filled(out_shape, *x),
+        v if v.shape() == out_shape => v.clone(),
+        v => {
+            let want = match out_shape {
+                Shape::Scalar => "a number".to_string(),
+                s => format!("{}, or a number that broadcasts", s.describe()),
+            };
+            return Err(Error::new(
                 crate::error::ErrorKind::Eval,
                 format!(
-                    "the upstream gradient has shape {} but the output `{}` has shape {out_shape}",
-                    v.shape(),
-                    c.output_name
+                    "the upstream gradient (--grad) is {}, but the output `{}` is {}",
+                    v.shape().describe(),
+                    c.output_name,
+                    out_shape.describe()
                 ),
             )
-            .help(format!("pass --grad with a value of shape {out_shape}, or a scalar")));
-            }
-        };
+            .help(format!(
+                "the upstream gradient has the output's shape: pass --grad {want}"
+            )));
+        }
+    };
     let req = c.requires_grad();
     let mut grads: Vec<Option<Value>> = vec![None; c.len()];
     let mut edge_grads: Vec<Option<Value>> = vec![None; c.graph.edge_count()];

@@ -78,6 +78,8 @@ pub struct Circuit {
     /// What lowering noticed: literals that overflow, unused parameters.
     pub notes: Vec<String>,
     temp_prefix: &'static str,
+    /// For each anonymous gate its number in `t1, t2, …` (forward order); 0 otherwise.
+    temp_numbers: Vec<u32>,
 }
 
 impl Circuit {
@@ -160,7 +162,7 @@ impl Circuit {
         match self.op(id) {
             Op::Input(i) => self.params[i as usize].name.clone(),
             Op::Const(c) => crate::print::number(c),
-            _ => format!("{}{}", self.temp_prefix, id.index()),
+            _ => format!("{}{}", self.temp_prefix, self.temp_numbers[id.index()]),
         }
     }
 
@@ -183,10 +185,14 @@ impl Circuit {
         }
     }
 
-    /// How each parameter takes part in the output.
-    pub fn param_roles(&self) -> Vec<ParamRole> {
+    /// Which gates the output depends on (dead stages are not).
+    pub fn live(&self) -> Vec<bool> {
+        self.reach().0
+    }
+
+    /// (the output depends on the gate, a gradient can flow back to the gate).
+    fn reach(&self) -> (Vec<bool>, Vec<bool>) {
         let n = self.len();
-        // used: the output depends on it; carries: through edges that carry gradient.
         let (mut used, mut carries) = (vec![false; n], vec![false; n]);
         used[self.output.index()] = true;
         carries[self.output.index()] = true;
@@ -202,6 +208,12 @@ impl Circuit {
                 }
             }
         }
+        (used, carries)
+    }
+
+    /// How each parameter takes part in the output.
+    pub fn param_roles(&self) -> Vec<ParamRole> {
+        let (used, carries) = self.reach();
         self.params
             .iter()
             .map(|p| match (used[p.gate.index()], carries[p.gate.index()]) {
@@ -419,8 +431,24 @@ impl<'p> Lowering<'p> {
             stage_names: self.stage_names,
             notes: self.notes,
             temp_prefix: "t",
+            temp_numbers: Vec::new(),
         };
         c.temp_prefix = pick_temp_prefix(&c);
+        let mut next = 0;
+        c.temp_numbers = c
+            .gates()
+            .map(|g| {
+                let anonymous = !matches!(c.op(g), Op::Input(_) | Op::Const(_))
+                    && g != c.output
+                    && !c.stage_names.contains_key(&g);
+                if anonymous {
+                    next += 1;
+                    next
+                } else {
+                    0
+                }
+            })
+            .collect();
         Ok(c)
     }
 

@@ -84,7 +84,11 @@ pub fn parse_assignments(arg: &str) -> Result<Vec<Assignment>> {
             .label("a name is a letter or `_`, then letters, digits and `_`"));
         }
         let vstart = ps + eq + 1;
-        let value = parse_value_at(arg, vstart, ps + piece_t.len())?;
+        let vend = ps + piece_t.len();
+        let value = match arg[vstart..vend].trim_start().strip_prefix('@') {
+            Some(path) => read_file(arg, Span::new(vstart, vend), name, path.trim())?,
+            None => parse_value_at(arg, vstart, vend)?,
+        };
         out.push(Assignment {
             name: name.to_string(),
             value,
@@ -95,9 +99,45 @@ pub fn parse_assignments(arg: &str) -> Result<Vec<Assignment>> {
     Ok(out)
 }
 
+/// `--at NAME=@FILE`: a value from a `.npy` or `.json` file (see [`crate::datafile`]).
+/// An unreadable file is an I/O error (exit 1); a file that holds no value the
+/// tool takes is a malformed `--at` value (exit 2).
+fn read_file(arg: &str, span: Span, name: &str, path: &str) -> Result<Value> {
+    use crate::datafile::{FileError, read};
+    if path.is_empty() {
+        return Err(
+            usage(arg, span, "malformed --at value: `@` needs a file name")
+                .label("expected `@FILE` here")
+                .help("write --at W=@weights.npy"),
+        );
+    }
+    read(std::path::Path::new(path)).map_err(|e| match e {
+        FileError::Unreadable(why) => Error::new(
+            ErrorKind::Io,
+            format!("cannot read `{path}` for `{name}`: {why}"),
+        )
+        .at(span)
+        .with_source("--at", arg)
+        .label("this file"),
+        FileError::Malformed(why) => usage(
+            arg,
+            span,
+            format!("malformed --at value: `{path}` for `{name}`: {why}"),
+        )
+        .label("this file")
+        .help("a file holds a number, a vector or a matrix: numpy's .npy, or JSON like [[1, 2], [3, 4]]"),
+    })
+}
+
 /// Parses a value as `--grad` takes it: `2`, `[1, 2]`, `[[1, 0], [0, 1]]`.
+///
+/// Like `--at`, it also takes `@FILE`.
 pub fn parse_grad(arg: &str) -> Result<Value> {
-    parse_value_at(arg, 0, arg.len()).map_err(|mut e| {
+    let parsed = match arg.trim_start().strip_prefix('@') {
+        Some(path) => read_file(arg, Span::new(0, arg.len()), "grad", path.trim()),
+        None => parse_value_at(arg, 0, arg.len()),
+    };
+    parsed.map_err(|mut e| {
         e.message = e.message.replace("--at value", "--grad value");
         e.source = Some(Box::new(("--grad".into(), arg.to_string())));
         e
@@ -221,6 +261,14 @@ impl ValueParser<'_> {
                     return Err(self.err("malformed --at value: only vectors and matrices are supported, not deeper arrays", "a third level of brackets"));
                 }
                 let row = self.numbers(']')?;
+                if row.is_empty() {
+                    return Err(usage(
+                        self.src,
+                        Span::new(row_start, self.pos),
+                        "malformed --at value: an empty matrix row",
+                    )
+                    .label("a row needs at least one element"));
+                }
                 if let Some(first) = rows.first().filter(|f| f.len() != row.len()) {
                     return Err(usage(
                         self.src,
@@ -314,6 +362,8 @@ mod tests {
             "x=[1,2",
             "x=[[1,2],[3]]",
             "x=[[[1]]]",
+            "x=[[]]",
+            "x=[[1],[]]",
             "x=[]",
             "x=3 4",
             "1x=2",

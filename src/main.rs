@@ -1,18 +1,19 @@
 //! The `gradexplain` binary: arguments → [`gradexplain::app::run`] → exit code.
 
-use clap::Parser;
-use gradexplain::cli::Cli;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match gradexplain::cli::parse_from(std::env::args_os()) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
+    if gradexplain::repl::wanted(&cli) {
+        return gradexplain::repl::main(std::env::args_os());
+    }
     match gradexplain::app::run(&cli) {
         Ok(out) => {
             let mut stdout = std::io::stdout().lock();

@@ -38,6 +38,16 @@ impl Shape {
         matches!(self, Shape::Scalar)
     }
 
+    /// The shape in words, for messages: `a scalar`, `a vector of length 3`,
+    /// `a 2×3 matrix`.
+    pub fn describe(self) -> String {
+        match self {
+            Shape::Scalar => "a scalar".into(),
+            Shape::Vector(n) => format!("a vector of length {n}"),
+            Shape::Matrix(r, c) => format!("a {r}×{c} matrix"),
+        }
+    }
+
     fn dims(self) -> Vec<usize> {
         match self {
             Shape::Scalar => vec![],
@@ -349,13 +359,11 @@ impl fmt::Display for Value {
                         .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &x| {
                             (l.min(x), h.max(x))
                         });
-                    let kind = if a.ndim() == 1 { "vector" } else { "matrix" };
-                    return write!(
-                        f,
-                        "⟨{shape} {kind}, min {}, max {}⟩",
-                        fmt_num(lo),
-                        fmt_num(hi)
-                    );
+                    let kind = match shape {
+                        Shape::Vector(n) => format!("vector of length {n}"),
+                        s => format!("{s} matrix"),
+                    };
+                    return write!(f, "⟨{kind}, min {}, max {}⟩", fmt_num(lo), fmt_num(hi));
                 }
                 let row = |it: &mut dyn Iterator<Item = f64>| {
                     let items: Vec<String> = it.map(fmt_num).collect();

@@ -8,14 +8,14 @@
 use super::dot::{CURRENT_FILL, GRAD_COLOR, INPUT_FILL, NOTE_COLOR, VALUE_COLOR, op_size};
 use super::model::{Diagram, NodeKind};
 use crate::draw::dot::html_escape as esc;
-use layout::core::base::Orientation;
-use layout::core::color::Color;
-use layout::core::format::{ClipHandle, RenderBackend};
-use layout::core::geometry::Point;
-use layout::core::style::{LineStyleKind, StyleAttr};
-use layout::std_shapes::render::get_shape_size;
-use layout::std_shapes::shapes::{Arrow, Element, LineEndKind, ShapeKind};
-use layout::topo::layout::VisualGraph;
+use graph_layout::core::base::Orientation;
+use graph_layout::core::color::Color;
+use graph_layout::core::format::{ClipHandle, RenderBackend};
+use graph_layout::core::geometry::Point;
+use graph_layout::core::style::{LineStyleKind, StyleAttr};
+use graph_layout::std_shapes::render::get_shape_size;
+use graph_layout::std_shapes::shapes::{Arrow, Element, LineEndKind, ShapeKind};
+use graph_layout::topo::layout::VisualGraph;
 use std::fmt::Write;
 
 const NODE_FONT: usize = 14;

@@ -162,7 +162,7 @@ fn sentence(c: &Circuit, n: &Numeric, g: GateId, blank: bool) -> String {
                 )
             }
             (Some(f), Some(_)) => format!("{f} ⊙ {} = ", dname(c, g)),
-            _ => format!("{} = ", crate::explain::text::tensor_rule(c, g, slot, n)),
+            _ => format!("{} = ", crate::explain::tensor::rule(c, g, slot, n)),
         };
         sends.push(format!("{target} {rule}{}", num(contrib)));
     }

@@ -50,6 +50,8 @@ pub struct Extras {
     pub symbolic: Option<Vec<(String, Option<String>)>>,
     /// `check`: the largest relative error and whether it passes.
     pub check: Option<(f64, bool)>,
+    /// More notes (the symbolic derivatives', the gradient check's).
+    pub notes: Vec<String>,
     /// Leave out the per-gate detail and the symbolic derivatives (`--summary`).
     pub summary: bool,
 }
@@ -90,7 +92,11 @@ pub fn report(a: &Analysis, extras: &Extras) -> Json {
     }
     r.insert(
         "notes".into(),
-        super::text::notes(a).into_iter().map(Json::from).collect(),
+        super::text::notes(a)
+            .into_iter()
+            .chain(extras.notes.iter().cloned())
+            .map(Json::from)
+            .collect(),
     );
     if let Some((err, ok)) = extras.check {
         r.insert(

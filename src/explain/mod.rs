@@ -2,8 +2,11 @@
 //! write it: the terminal text (color applied only here, at the edge) and the
 //! JSON report.
 
+pub mod derivatives;
 pub mod json;
+pub mod latex;
 pub mod local;
+pub mod tensor;
 pub mod text;
 
 use colored::Colorize;
@@ -30,6 +33,14 @@ pub struct Doc {
 }
 
 impl Doc {
+    /// Starts a new section: a blank line, unless the document is still empty.
+    pub fn gap(&mut self) -> &mut Self {
+        if !self.lines.is_empty() {
+            self.lines.push(Vec::new());
+        }
+        self
+    }
+
     /// Starts a new line.
     pub fn line(&mut self) -> &mut Self {
         self.lines.push(Vec::new());
@@ -47,8 +58,18 @@ impl Doc {
         self
     }
 
+    /// Appends another document's lines.
+    pub fn append(&mut self, other: Doc) {
+        self.lines.extend(other.lines);
+    }
+
     /// Writes the document, with ANSI colors when `color` is set.
     pub fn render(&self, color: bool) -> String {
+        if color {
+            // `colored` would otherwise decide for itself from stdout's tty and
+            // NO_COLOR; the caller has decided already (`--color always` in a pipe).
+            colored::control::set_override(true);
+        }
         let mut out = String::new();
         for line in &self.lines {
             for (style, text) in line {

@@ -54,6 +54,12 @@ pub fn notes(a: &Analysis) -> Vec<String> {
 
 /// Builds the explanation of `a`.
 pub fn explain(a: &Analysis, opts: Options) -> Doc {
+    explain_with(a, opts, Doc::default(), &[])
+}
+
+/// Builds the explanation of `a` with more sections (the derivatives, the
+/// gradient check) placed before the notes, and more notes.
+pub fn explain_with(a: &Analysis, opts: Options, extra: Doc, extra_notes: &[String]) -> Doc {
     let mut d = Doc::default();
     let c = &a.circuit;
     if !opts.summary {
@@ -69,9 +75,14 @@ pub fn explain(a: &Analysis, opts: Options) -> Doc {
         }
         None => symbolic(&mut d, c, opts),
     }
-    let notes = notes(a);
+    d.append(extra);
+    if a.numeric.is_none() {
+        hint(&mut d, c);
+    }
+    let mut notes = notes(a);
+    notes.extend(extra_notes.iter().cloned());
     if !notes.is_empty() {
-        d.line();
+        d.gap();
         d.line().push(Style::Heading, "notes");
         for note in notes {
             d.line().push(Style::Note, format!("  • {note}"));
@@ -87,7 +98,8 @@ fn program(d: &mut Doc, a: &Analysis) {
         .source
         .lines()
         .map(str::trim_end)
-        .filter(|l| !l.trim().is_empty())
+        // Whole-line comments (a file's header) would crowd out the program.
+        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
         .collect();
     for l in lines.iter().take(12) {
         d.line().push(Style::Plain, format!("  {l}"));
@@ -142,7 +154,7 @@ fn shape_note(s: Shape) -> String {
 
 fn forward(d: &mut Doc, c: &Circuit, n: &Numeric, opts: Options) {
     let values = &n.forward.values;
-    d.line();
+    d.gap();
     d.line()
         .push(Style::Heading, "forward pass")
         .push(Style::Plain, " — values flow from the inputs to the output");
@@ -160,7 +172,8 @@ fn forward(d: &mut Doc, c: &Circuit, n: &Numeric, opts: Options) {
             }
             _ => {
                 line.push(Style::Plain, format!("  {} = {}", c.label(g), c.formula(g)));
-                if let Some(s) = substituted(c, g, values) {
+                // `t2 = -t1 = -1 = -1` says nothing twice: skip a substitution that is the value.
+                if let Some(s) = substituted(c, g, values).filter(|s| *s != v.to_string()) {
                     line.push(Style::Plain, format!(" = {s}"));
                 }
                 line.push(Style::Plain, " = ")
@@ -184,19 +197,12 @@ fn more(d: &mut Doc, total: usize, max: usize) {
     }
 }
 
-/// The name of a gate's gradient: `grad` at the output, `dq` elsewhere.
-fn dname(c: &Circuit, g: GateId) -> String {
-    if g == c.output {
-        "grad".into()
-    } else {
-        format!("d{}", c.label(g))
-    }
-}
+use super::tensor::dname;
 
 fn backward(d: &mut Doc, c: &Circuit, n: &Numeric, opts: Options) {
     let b = &n.backward;
     let values = &n.forward.values;
-    d.line();
+    d.gap();
     d.line()
         .push(Style::Heading, "backward pass")
         .push(
@@ -212,9 +218,11 @@ fn backward(d: &mut Doc, c: &Circuit, n: &Numeric, opts: Options) {
     let mut explained = 0;
     for &g in &visited {
         let op = c.op(g);
+        // In the order backpropagation delivered them: the latest consumer first.
         let incoming: Vec<(GateId, &Value)> = c
             .consumers(g)
             .into_iter()
+            .rev()
             .filter_map(|(e, _, user)| b.edge_grads[e.index()].as_ref().map(|v| (user, v)))
             .collect();
         let is_leaf = matches!(op, Op::Input(_) | Op::Const(_));
@@ -229,6 +237,13 @@ fn backward(d: &mut Doc, c: &Circuit, n: &Numeric, opts: Options) {
             d.line()
                 .push(Style::Plain, format!("  {} = {}", c.label(g), c.formula(g)))
                 .push(Style::Note, format!("   [{}]", op.pattern()));
+            let said = [
+                super::tensor::hinge(c, g, n),
+                super::tensor::index_sources(c, g, n),
+            ];
+            for sentence in said.into_iter().flatten() {
+                d.line().push(Style::Note, format!("    {sentence}"));
+            }
         }
         if incoming.len() >= 2 {
             let parts: Vec<String> = incoming
@@ -243,13 +258,18 @@ fn backward(d: &mut Doc, c: &Circuit, n: &Numeric, opts: Options) {
             line.push(
                 Style::Plain,
                 format!(
-                    "    {} is used {} times, so its gradients add: d{} = ",
+                    "{}{} is used {} times, so its gradients add: d{} = ",
+                    if is_leaf { "  " } else { "    " },
                     c.label(g),
                     incoming.len(),
                     c.label(g)
                 ),
             );
             line.push(Style::Backward, format!("{} = {total}", parts.join(" + ")));
+            let values: Vec<&Value> = incoming.iter().map(|(_, v)| *v).collect();
+            if let Some(count) = super::tensor::fork_count(&values) {
+                d.line().push(Style::Note, format!("      {count}"));
+            }
         }
         if is_leaf {
             continue;
@@ -275,65 +295,45 @@ fn backward(d: &mut Doc, c: &Circuit, n: &Numeric, opts: Options) {
                         format!("{f} · {} = {l} · {grad} = ", dname(c, g)),
                     );
                 }
+                (Some(f), Some(_)) if contrib.shape() != grad.shape() => {
+                    // A broadcast scalar: the elementwise products are summed.
+                    line.push(Style::Plain, format!("sum({f} ⊙ {}) = ", dname(c, g)));
+                }
                 (Some(f), Some(_)) => {
                     line.push(Style::Plain, format!("{f} ⊙ {} = ", dname(c, g)));
                 }
                 _ => {
-                    line.push(Style::Plain, format!("{} = ", tensor_rule(c, g, slot, n)));
+                    line.push(
+                        Style::Plain,
+                        format!("{} = ", super::tensor::rule(c, g, slot, n)),
+                    );
                 }
             }
             line.push(Style::Backward, contrib.to_string());
             if let Some(s) = Some(n.forward.shapes[input.index()]).filter(|s| !s.is_scalar()) {
                 line.push(Style::Plain, format!("   ({s}, like {})", c.label(input)));
             }
+            let because = [
+                super::tensor::why(c, g, slot, n),
+                super::tensor::broadcast(c, g, slot, n),
+                super::tensor::rows(c, g, slot, n),
+            ];
+            for sentence in because.into_iter().flatten() {
+                d.line().push(Style::Note, format!("      {sentence}"));
+            }
         }
     }
     more(d, explained, opts.max_gates);
 }
 
-/// The vector-Jacobian product of a non-elementwise gate, in words and symbols
-/// (the diagrams' step sentences use it too).
-pub(crate) fn tensor_rule(c: &Circuit, g: GateId, slot: usize, n: &Numeric) -> String {
-    let ins = c.inputs(g);
-    let dg = dname(c, g);
-    let l = |k: usize| c.label(ins[k]);
-    let s = |k: usize| n.forward.shapes[ins[k].index()];
-    match (c.op(g), slot) {
-        (Op::Dot, 0) => match (s(0), s(1)) {
-            (Shape::Matrix(..), Shape::Matrix(..)) => format!("{dg} · {}ᵀ", l(1)),
-            (Shape::Matrix(..), Shape::Vector(_)) => format!("outer({dg}, {})", l(1)),
-            (Shape::Vector(_), Shape::Matrix(..)) => format!("{} · {dg}", l(1)),
-            _ => format!("{dg} * {}", l(1)),
-        },
-        (Op::Dot, _) => match (s(0), s(1)) {
-            (Shape::Matrix(..), _) => format!("{}ᵀ · {dg}", l(0)),
-            (Shape::Vector(_), Shape::Matrix(..)) => format!("outer({}, {dg})", l(0)),
-            _ => format!("{dg} * {}", l(0)),
-        },
-        (Op::Outer, 0) => format!("{dg} · {}", l(1)),
-        (Op::Outer, _) => format!("{dg}ᵀ · {}", l(0)),
-        (Op::Sum, _) => format!("{dg} copied to every element"),
-        (Op::Mean, _) => format!("{dg} / {} to every element", s(0).len()),
-        (Op::Transpose, _) => format!("{dg}ᵀ"),
-        (Op::Index, _) => {
-            let idx: Vec<String> = ins[1..]
-                .iter()
-                .map(|i| n.forward.values[i.index()].to_string())
-                .collect();
-            format!("{dg} placed at [{}], 0 elsewhere", idx.join(", "))
-        }
-        (op, _) => format!("∂{}/∂{} · {dg}", op.name(), l(slot)),
-    }
-}
-
 fn results(d: &mut Doc, c: &Circuit, n: &Numeric) {
     let out = &n.forward.values[c.output.index()];
-    d.line();
+    d.gap();
     d.line().push(Style::Heading, "result");
     d.line()
         .push(Style::Plain, format!("  {} = ", c.output_name))
         .push(Style::Forward, out.to_string());
-    d.line();
+    d.gap();
     d.line().push(Style::Heading, "gradients").push(
         Style::Plain,
         format!(
@@ -353,15 +353,18 @@ fn results(d: &mut Doc, c: &Circuit, n: &Numeric) {
 }
 
 fn symbolic(d: &mut Doc, c: &Circuit, opts: Options) {
-    d.line();
+    d.gap();
     d.line().push(Style::Heading, "local gradients").push(
         Style::Plain,
         " — each gate's derivative with respect to its inputs",
     );
     let req = c.requires_grad();
+    let live = c.live();
     let gates: Vec<GateId> = c
         .gates()
-        .filter(|&g| req[g.index()] && !matches!(c.op(g), Op::Input(_) | Op::Const(_)))
+        .filter(|&g| {
+            req[g.index()] && live[g.index()] && !matches!(c.op(g), Op::Input(_) | Op::Const(_))
+        })
         .collect();
     for &g in gates.iter().take(opts.max_gates) {
         let op = c.op(g);
@@ -383,9 +386,13 @@ fn symbolic(d: &mut Doc, c: &Circuit, opts: Options) {
         }
     }
     more(d, gates.len(), opts.max_gates);
+}
+
+/// Without values: how to get the numbers.
+fn hint(d: &mut Doc, c: &Circuit) {
     let names: Vec<String> = c.params.iter().map(|p| format!("{}=…", p.name)).collect();
     if !names.is_empty() {
-        d.line();
+        d.gap();
         d.line().push(
             Style::Note,
             format!(

@@ -82,7 +82,13 @@ impl<'a> Parser<'a> {
 
     fn unexpected(&self, t: Token, expected: &str) -> Error {
         let found = t.tok.describe(self.text(t.span));
-        Error::syntax(t.span, format!("expected {expected}, found {found}"))
+        // Point at the end of the line, not across the line break.
+        let span = if t.tok == Tok::Newline {
+            Span::new(t.span.start as usize, t.span.start as usize)
+        } else {
+            t.span
+        };
+        Error::syntax(span, format!("expected {expected}, found {found}"))
     }
 
     fn program(&mut self) -> Result<()> {
@@ -118,14 +124,17 @@ impl<'a> Parser<'a> {
             let body = self.expression()?;
             return Ok(self.stmt(StmtKind::Stage, Some(name), body, first, start));
         }
-        if let Some(params) = self.header_params() {
+        if let Some((params, after)) = self.header_params() {
             let name = self.peek().span;
-            // NAME ( p1 , … , pn ) =
-            self.pos += if params.is_empty() {
-                4
-            } else {
-                2 * params.len() + 3
-            };
+            self.pos = after;
+            if let Some(first) = self.program.header() {
+                let (first_name, _) = first.name.clone().unwrap_or_default();
+                return Err(Error::syntax(name, "a program has at most one header")
+                    .label("a second header")
+                    .help(format!(
+                        "`{first_name}(…)` is already the header; write this one as a stage `name = …`"
+                    )));
+            }
             let body = self.expression()?;
             let params = params
                 .into_iter()
@@ -161,28 +170,29 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// If a header `NAME ( NAME, … ) =` starts here, the parameters' spans.
-    fn header_params(&self) -> Option<Vec<Span>> {
+    /// If a header `NAME ( NAME, … ) =` starts here, the parameters' spans and
+    /// the token position just after its `=`. Line breaks inside the brackets are space.
+    fn header_params(&self) -> Option<(Vec<Span>, usize)> {
         if self.peek().tok != Tok::Name || self.peek_at(1) != Tok::LParen {
             return None;
         }
         let mut params = Vec::new();
         let mut k = 2;
-        if self.peek_at(k) == Tok::RParen {
-            return (self.peek_at(k + 1) == Tok::Eq).then_some(params);
-        }
+        let mut expect_name = true;
         loop {
-            if self.peek_at(k) != Tok::Name {
-                return None;
-            }
-            params.push(self.tokens[self.pos + k].span);
-            match self.peek_at(k + 1) {
-                Tok::Comma => k += 2,
-                Tok::RParen => break,
+            match self.peek_at(k) {
+                Tok::Newline => {}
+                Tok::Name if expect_name => {
+                    params.push(self.tokens[self.pos + k].span);
+                    expect_name = false;
+                }
+                Tok::Comma if !expect_name => expect_name = true,
+                Tok::RParen if !expect_name || params.is_empty() => break,
                 _ => return None,
             }
+            k += 1;
         }
-        (self.peek_at(k + 2) == Tok::Eq).then_some(params)
+        (self.peek_at(k + 1) == Tok::Eq).then_some((params, self.pos + k + 2))
     }
 
     /// One expression, up to the end of its statement.
@@ -238,8 +248,8 @@ impl<'a> Parser<'a> {
                     self.pos += 1; // unary plus changes nothing
                     continue;
                 }
-                Tok::Newline => {
-                    self.pos += 1; // a line that ends in an operator continues
+                Tok::Newline if depth > 0 => {
+                    self.pos += 1; // inside brackets a line break is just space
                     continue;
                 }
                 _ => {
@@ -405,6 +415,10 @@ impl<'a> Parser<'a> {
     /// `max(a, b, c)` becomes `max(max(a, b), c)`: every gate has a fixed arity.
     fn call(&mut self, op: Op, list: &[ExprId], span: Span) -> ExprId {
         let ast = &mut self.program.ast;
+        if !matches!(op, Op::Max | Op::Min) {
+            // A fixed-arity function takes all its arguments (`scatter(x, v, i, j)`).
+            return ast.apply(op, list, span);
+        }
         let mut acc = ast.apply(op, &list[..list.len().min(2)], span);
         for &a in list.iter().skip(2) {
             acc = ast.apply(op, &[acc, a], span);
