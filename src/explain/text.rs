@@ -366,6 +366,12 @@ fn symbolic(d: &mut Doc, c: &Circuit, opts: Options) {
             req[g.index()] && live[g.index()] && !matches!(c.op(g), Op::Input(_) | Op::Const(_))
         })
         .collect();
+    if gates.is_empty() {
+        d.line().push(
+            Style::Plain,
+            "  none: no gate between the parameters and the output",
+        );
+    }
     for &g in gates.iter().take(opts.max_gates) {
         let op = c.op(g);
         d.line()
