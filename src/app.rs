@@ -87,7 +87,8 @@ pub fn render(source: &str, cli: &Cli) -> Result<String> {
     if let Some(k) = &check {
         notes.extend(k.notes.iter().cloned());
     }
-    Ok(match cli.format {
+    let draw = crate::draw::Request::from_cli(cli);
+    let out = match cli.format {
         Format::Text => {
             let mut extra = Doc::default();
             if let Some(s) = &symbolic {
@@ -126,13 +127,11 @@ pub fn render(source: &str, cli: &Cli) -> Result<String> {
             s.push('\n');
             s
         }
-        Format::Dot => {
-            return Err(Error::new(
-                ErrorKind::Usage,
-                "this --format is not available yet",
-            ));
-        }
-    })
+        Format::Dot => crate::draw::dot_text(&analysis, &draw.options)?,
+    };
+    // Files last: every view has succeeded, and they are written all or none.
+    crate::draw::write_files(&analysis, &draw)?;
+    Ok(out)
 }
 
 /// The program text: the argument, a file, or standard input.
