@@ -33,6 +33,10 @@ pub fn run(cli: &Cli) -> Result<String> {
 /// assert!(out.contains("\"value\": -12"));
 /// ```
 pub fn render(source: &str, cli: &Cli) -> Result<String> {
+    if let Some(program) = &cli.file {
+        let outputs = [&cli.dot, &cli.svg, &cli.png, &cli.html].map(Option::as_deref);
+        crate::output::refuse_program(program, &outputs)?;
+    }
     let mut analysis = Analysis::new(source)?;
     let mut at = Vec::new();
     for arg in &cli.at {

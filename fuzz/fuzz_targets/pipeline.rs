@@ -1,10 +1,15 @@
 //! The whole pipeline on arbitrary bytes, as the command line runs it:
 //! `PROGRAM [\0 AT [\0 GRAD [\0 FLAGS]]]`. Without an AT part every parameter
-//! gets a small number, so that most inputs are evaluated and explained.
+//! gets a small number, so that most inputs are evaluated and explained. FLAGS
+//! may hold `s` (`--summary`), `c` (`--check`) and `d` (draw the pictures even
+//! with an AT part).
 //!
-//! Checked: no panic; an error renders with `error:` and maps to exit 1 or 2;
-//! the JSON report is valid JSON whose values are never `null` (a non-finite
-//! number is the string "inf", "-inf" or "nan").
+//! Every view is made: text, JSON (with the symbolic derivatives), LaTeX, DOT,
+//! and the SVG and HTML pictures in memory. Checked: no panic, no hang; an
+//! error renders with `error:` and maps to exit 1 or 2; the JSON is valid, its
+//! values are never `null` (a non-finite number is "inf", "-inf" or "nan") and
+//! each derivative program reads back; the LaTeX balances its braces and
+//! environments; the DOT parses (graphviz-rust); the SVG is well-formed XML.
 #![no_main]
 
 use gradexplain::{Analysis, app, cli};
@@ -49,7 +54,10 @@ fuzz_target!(|data: &[u8]| {
     if flags.contains('c') {
         args.push("--check".into());
     }
-    for format in ["text", "json", "latex"] {
+    if flags.contains('d') || !data.contains(&0) {
+        draw(program, &args);
+    }
+    for format in ["text", "json", "latex", "dot"] {
         let mut args = args.clone();
         args.extend(["--format".into(), format.into()]);
         let Ok(cli) = cli::parse_from(&args) else {
@@ -65,6 +73,11 @@ fuzz_target!(|data: &[u8]| {
                 if format == "latex" {
                     check_latex(&out);
                 }
+                if format == "dot" {
+                    if let Err(e) = graphviz_rust::parse(&out) {
+                        panic!("the DOT does not parse ({e}): {out}");
+                    }
+                }
             }
             Err(e) => {
                 let code = e.kind.exit_code();
@@ -76,6 +89,49 @@ fuzz_target!(|data: &[u8]| {
         }
     }
 });
+
+/// The pictures, rendered in memory by the embedded renderer (nothing is
+/// written): the SVG is well-formed XML; the HTML page and the steps are made.
+fn draw(program: &str, args: &[String]) {
+    let Ok(cli) = cli::parse_from(args) else {
+        return;
+    };
+    let Ok(mut a) = Analysis::new(program) else {
+        return;
+    };
+    // Laying out a large picture takes seconds; the size limits have their own tests.
+    if a.circuit.len() > 120 {
+        return;
+    }
+    let mut at = Vec::new();
+    for arg in &cli.at {
+        match gradexplain::input::parse_assignments(arg) {
+            Ok(v) => at.extend(v),
+            Err(_) => return,
+        }
+    }
+    if !at.is_empty() && a.evaluate(&at, &gradexplain::Value::Scalar(1.0)).is_err() {
+        return;
+    }
+    let req = gradexplain::draw::Request {
+        svg: Some("fuzz.svg".into()),
+        html: Some("fuzz.html".into()),
+        ..gradexplain::draw::Request::default()
+    };
+    let Ok(files) =
+        gradexplain::draw::render_files(&a, &req, gradexplain::draw::Renderer::Embedded)
+    else {
+        return;
+    };
+    for (path, bytes) in files {
+        let text = String::from_utf8(bytes).expect("pictures are UTF-8");
+        if path.extension().is_some_and(|e| e == "svg") {
+            if let Err(e) = roxmltree::Document::parse(&text) {
+                panic!("the SVG is not well-formed ({e}): {text}");
+            }
+        }
+    }
+}
 
 /// Values are numbers, arrays or the strings of non-finite numbers; never `null`.
 fn check_report(r: &Json) {
