@@ -233,3 +233,92 @@ fn huge_values_given_with_at() {
         r["notes"]
     );
 }
+
+/// Braces balance outside comments, `\begin`/`\end` pair up, `\left`/`\right` too.
+fn latex_is_balanced(tex: &str) {
+    let mut envs: Vec<String> = Vec::new();
+    for line in tex.lines() {
+        let code = match line.find('%') {
+            Some(i) if i == 0 || !line[..i].ends_with('\\') => &line[..i],
+            _ => line,
+        };
+        let (mut depth, mut escaped) = (0i32, false);
+        for c in code.chars() {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '{' => depth += 1,
+                '}' => depth -= 1,
+                _ => {}
+            }
+            assert!(depth >= 0, "{line}");
+        }
+        assert_eq!(depth, 0, "{line}");
+        assert_eq!(
+            code.matches("\\left").count(),
+            code.matches("\\right").count(),
+            "{line}"
+        );
+        for (i, _) in code.match_indices("\\begin{") {
+            envs.push(code[i + 7..].split('}').next().unwrap().to_string());
+        }
+        for (i, _) in code.match_indices("\\end{") {
+            let name = code[i + 5..].split('}').next().unwrap();
+            assert_eq!(envs.pop().as_deref(), Some(name), "{tex}");
+        }
+    }
+    assert!(envs.is_empty(), "{tex}");
+}
+
+#[test]
+fn odd_names_never_break_dot_or_latex() {
+    let names = ["σ_1", "日本", "x__y", "_", "ℵ0", "Ωmega_ß", "a_b_c", "ǅ"];
+    let program = format!(
+        "f({}) = {}",
+        names.join(", "),
+        names
+            .iter()
+            .map(|n| format!("exp({n}) * {n}"))
+            .collect::<Vec<_>>()
+            .join(" + ")
+    );
+    let at: Vec<String> = names.iter().map(|n| format!("{n}=0.5")).collect();
+    let at = at.join(",");
+    for with_values in [true, false] {
+        let mut args = vec![program.as_str()];
+        if with_values {
+            args.extend(["--at", &at]);
+        }
+        let out = Command::new(BIN)
+            .args(&args)
+            .args(["--format", "dot"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let dot = String::from_utf8(out.stdout).unwrap();
+        graphviz_rust::parse(&dot).unwrap_or_else(|e| panic!("DOT does not parse ({e}): {dot}"));
+        for n in names {
+            assert!(dot.contains(n), "{n} is in the diagram: {dot}");
+        }
+        let out = Command::new(BIN)
+            .args(&args)
+            .args(["--format", "latex"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let tex = String::from_utf8(out.stdout).unwrap();
+        latex_is_balanced(&tex);
+        // The underscore is escaped, never a stray subscript: `x__y` is `x\_…`.
+        for line in tex.lines().filter(|l| !l.starts_with('%')) {
+            assert!(!line.contains("__"), "{line}");
+        }
+    }
+}

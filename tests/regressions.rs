@@ -133,3 +133,36 @@ fn endless_inputs_stop_at_the_limit() {
         "{err}"
     );
 }
+
+/// By hand: `--check` evaluated the circuit twice per element of every
+/// parameter — for a vector of 200 000 elements, 400 000 passes over 200 000
+/// numbers each, hours. Now evenly spaced elements stand for the rest, within a
+/// stated amount of work, and a note says how many.
+#[test]
+fn check_of_a_long_vector_samples_its_elements() {
+    let values: Vec<String> = (0..200_000)
+        .map(|i| format!("{}", i as f64 / 1000.0))
+        .collect();
+    let file = std::env::temp_dir().join(format!("gx-check-{}.json", std::process::id()));
+    std::fs::write(&file, format!("[{}]", values.join(","))).unwrap();
+    let at = format!("v=@{}", file.display());
+    let start = std::time::Instant::now();
+    let (code, out, err) = run(&[
+        "f(v) = sum(v * v)",
+        "--at",
+        &at,
+        "--check",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(start.elapsed().as_secs() < 60, "took {:?}", start.elapsed());
+    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(r["check"]["ok"], true, "{}", r["check"]);
+    let notes = r["notes"].to_string();
+    assert!(
+        notes.contains("of the 200000 elements checked, evenly spaced"),
+        "{notes}"
+    );
+    let _ = std::fs::remove_file(file);
+}
