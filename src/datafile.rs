@@ -58,9 +58,9 @@ pub fn read(path: &Path) -> Result<Value, FileError> {
 /// ```
 pub fn parse(bytes: &[u8]) -> Result<Value, FileError> {
     let array = if bytes.starts_with(NPY_MAGIC) {
-        from_npy(&bytes)?
+        from_npy(bytes)?
     } else {
-        from_json(&bytes)?
+        from_json(bytes)?
     };
     if array.ndim() > 0 && array.is_empty() {
         return Err(FileError::Malformed(format!(
