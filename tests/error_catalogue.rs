@@ -23,7 +23,7 @@
 //! - [x] parser: unclosed `(` / `[` / call (`unclosed`, `unclosed-index`, `unclosed-call`)
 //! - [x] parser: mismatched bracket (`mismatched`)
 //! - [x] parser: unknown function, with a suggestion or the list (`unknown-function`,
-//!   `call-of-a-name`; the help lines: [`syntax_errors_carry_their_help`])
+//!   `call-of-a-name`; the help lines: `syntax_errors_carry_their_help` in `tests/error_catalogue_usage.rs`)
 //! - [x] parser: wrong number of arguments (`exp-arity`, `max-arity`, `pow-no-args`,
 //!   `index-on-call-arity`)
 //! - [ ] parser: "internal parser error" — unreachable by the machine's invariants; the
@@ -33,123 +33,59 @@
 //! - [x] lowering: used before it is defined (`use-before-define`)
 //! - [x] lowering: already defined as a stage / a parameter (`redefined-stage`,
 //!   `redefined-parameter`)
-//! - [x] the program is not valid UTF-8 ([`a_program_that_is_not_text`])
+//! - [x] the program is not valid UTF-8 (`a_program_that_is_not_text`)
 //!
 //! **Usage, exit 2**
 //! - [x] `--at`: empty assignment, no `=`, not a name, `@` without a file, expected a number,
 //!   text after the value, a matrix row without `[`, a third level of brackets, an empty
 //!   row, rows of different lengths, no `,` or `]` after a row, an empty vector, no `,` or
-//!   `]` after an element ([`malformed_at_values`])
+//!   `]` after an element (`malformed_at_values`, there too)
 //! - [ ] `--at`: "malformed matrix" — unreachable: the rows are checked before the matrix is built
-//! - [x] `--grad`: the same messages, about `--grad` ([`malformed_grad_values`])
-//! - [x] `--at NAME=@FILE`: a file that holds no value ([`files_that_hold_no_value`]; each
+//! - [x] `--grad`: the same messages, about `--grad` (`malformed_grad_values`, there)
+//! - [x] `--at NAME=@FILE`: a file that holds no value (`files_that_hold_no_value`, there; each
 //!   reason in `src/datafile.rs`'s unit tests and `tests/shape_errors.rs`)
-//! - [x] a name given two values ([`inputs_that_do_not_fit_the_program`])
-//! - [x] a program both as an argument and with `-f` ([`command_line_conflicts`])
-//! - [x] clap: an unknown option, a bad `--format`, a missing option value ([`command_line_conflicts`])
+//! - [x] a name given two values (`inputs_that_do_not_fit_the_program`)
+//! - [x] a program both as an argument and with `-f` (`command_line_conflicts`, there)
+//! - [x] clap: an unknown option, a bad `--format`, a missing option value (`command_line_conflicts`, there)
 //! - [ ] "no program given" — unreachable from the binary: with no program and a terminal on
 //!   standard input the interactive mode starts instead (the library's `app::run` keeps it)
 //!
 //! **Eval, exit 1**
-//! - [x] unknown input, missing value ([`inputs_that_do_not_fit_the_program`])
+//! - [x] unknown input, missing value (`inputs_that_do_not_fit_the_program`)
 //! - [x] shape errors: every operator (`tests/shape_errors.rs`), and one per rule here
-//!   ([`shape_errors_one_per_rule`])
-//! - [x] a value too large to hold ([`values_too_large_to_hold`])
+//!   (`shape_errors_one_per_rule`)
+//! - [x] a value too large to hold (`values_too_large_to_hold`)
 //! - [x] domain errors: `log(-1)`, `sqrt(-2)`, `0/0`, a negative base to a non-integer power
-//!   ([`domain_errors_name_the_gate`])
+//!   (`domain_errors_name_the_gate`)
 //! - [x] an index that is not an integer / out of range for a vector, a matrix's rows,
-//!   its columns ([`index_errors`])
-//! - [x] an upstream gradient of the wrong shape ([`index_errors`])
+//!   its columns (`index_errors`)
+//! - [x] an upstream gradient of the wrong shape (`index_errors`)
+//!
+//! **Diagrams, exit 1** (`diagram_errors`; writing: `tests/atomic_writes.rs`)
+//! - [x] too many gates for a DOT diagram (one check, with its own words, guards pictures and frames)
+//! - [x] a diagram too costly to lay out; too many steps for frames
+//! - [x] a PNG without Graphviz
+//! - [ ] a PNG when Graphviz's `dot` fails on the graph — no known input makes it fail
+//! - [ ] "cannot draw the diagram": the built-in layout failing even after its retries — the
+//!   input that made it panic (`tests/regressions.rs`) now lays out on a retry
+//! - [x] a steps directory that cannot be created
+//! - [x] a file that cannot be written; a directory given as a file; the program file given
+//!   as an output (`tests/atomic_writes.rs`)
+//! - [ ] `--check` "needs values" — unreachable from the binary: `--check` evaluates, and a
+//!   missing value is reported first (the library's `check::check` keeps it)
 //!
 //! **I/O, exit 1**
 //! - [x] a program file that cannot be read; standard input that cannot be read; an input
-//!   larger than the limit ([`unreadable_inputs`])
-//! - [x] an `--at @FILE` that cannot be read ([`unreadable_inputs`])
-//! - [x] standard output that cannot be written (`/dev/full`) ([`unwritable_standard_output`])
+//!   larger than the limit (`unreadable_inputs`)
+//! - [x] an `--at @FILE` that cannot be read (`unreadable_inputs`)
+//! - [x] standard output that cannot be written (`/dev/full`) (`unwritable_standard_output`)
 //! - [ ] "cannot write the report" — unreachable: serde_json does not fail on a `Value`
 //!
 //! A broken pipe is not an error: see `tests/output_safety.rs`.
 
-use assert_cmd::Command;
-use std::path::PathBuf;
-
-/// What an error must look like.
-struct Expect<'a> {
-    code: i32,
-    /// The first line, after `error: `.
-    message: &'a str,
-    /// `SOURCE:LINE:COLUMN`, or `None` for an error with no text to point into.
-    place: Option<&'a str>,
-    /// Text under the caret, when the error has one.
-    label: Option<&'a str>,
-}
-
-fn gx() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_gradexplain"));
-    c.env("NO_COLOR", "1");
-    c
-}
-
-/// Runs the binary and checks the error against `want`; returns standard error.
-fn check(args: &[&str], stdin: Option<&[u8]>, want: Expect<'_>) -> String {
-    let mut cmd = gx();
-    cmd.args(args);
-    if let Some(bytes) = stdin {
-        cmd.write_stdin(bytes.to_vec());
-    }
-    let out = cmd.output().expect("the binary runs");
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let ctx = format!("{args:?}\n{stderr}");
-    assert_eq!(out.status.code(), Some(want.code), "exit code: {ctx}");
-    assert!(out.stdout.is_empty(), "stdout not empty: {ctx}");
-    assert!(!stderr.contains("panicked"), "{ctx}");
-    let first = stderr.lines().next().unwrap_or_default();
-    assert_eq!(first, format!("error: {}", want.message), "{ctx}");
-    match want.place {
-        Some(place) => {
-            assert!(
-                stderr.contains(&format!("--> {place}\n")),
-                "place {place}: {ctx}"
-            );
-            assert!(stderr.contains('^'), "a caret: {ctx}");
-        }
-        None => assert!(!stderr.contains("-->"), "no place expected: {ctx}"),
-    }
-    if let Some(label) = want.label {
-        let caret_line = stderr
-            .lines()
-            .find(|l| l.trim_start().starts_with("| ") && l.contains('^'))
-            .unwrap_or_default();
-        assert!(caret_line.ends_with(label), "label {label:?}: {ctx}");
-    }
-    stderr
-}
-
-fn usage<'a>(message: &'a str, place: &'a str) -> Expect<'a> {
-    Expect {
-        code: 2,
-        message,
-        place: Some(place),
-        label: None,
-    }
-}
-
-fn eval<'a>(message: &'a str, place: &'a str, label: &'a str) -> Expect<'a> {
-    Expect {
-        code: 1,
-        message,
-        place: Some(place),
-        label: Some(label),
-    }
-}
-
-fn scratch(name: &str, bytes: &[u8]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("gx-catalogue-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
-    std::fs::write(&p, bytes).unwrap();
-    p
-}
+#[path = "common/expect.rs"]
+mod expect;
+use expect::{Expect, check, eval, gx, scratch};
 
 #[test]
 fn a_program_that_is_not_text() {
@@ -162,182 +98,6 @@ fn a_program_that_is_not_text() {
             place: None,
             label: None,
         },
-    );
-}
-
-#[test]
-fn syntax_errors_carry_their_help() {
-    let e = check(
-        &["f(x) = sigmod(x)"],
-        None,
-        Expect {
-            code: 2,
-            message: "unknown function `sigmod`",
-            place: Some("program:1:8"),
-            label: Some("not a built-in function"),
-        },
-    );
-    assert!(e.contains("help: did you mean `sigmoid`?"), "{e}");
-    let e = check(
-        &["frobnicate(x)"],
-        None,
-        Expect {
-            code: 2,
-            message: "unknown function `frobnicate`",
-            place: Some("program:1:1"),
-            label: None,
-        },
-    );
-    assert!(
-        e.contains("help: the built-in functions are max, min,"),
-        "{e}"
-    );
-    let e = check(
-        &["2x"],
-        None,
-        usage_syntax("expected an operator after the number `2`", "program:1:2"),
-    );
-    assert!(e.contains("help: write `2*x…` for a product"), "{e}");
-}
-
-fn usage_syntax<'a>(message: &'a str, place: &'a str) -> Expect<'a> {
-    usage(message, place)
-}
-
-#[test]
-fn malformed_at_values() {
-    for (at, message, place) in [
-        (
-            "x=1,,y=2",
-            "malformed --at value: an empty assignment",
-            "--at:1:5",
-        ),
-        (
-            "x",
-            "malformed --at value `x`: expected `NAME=VALUE`",
-            "--at:1:1",
-        ),
-        (
-            "1x=2",
-            "malformed --at value: `1x` is not a name",
-            "--at:1:1",
-        ),
-        (
-            "x=@",
-            "malformed --at value: `@` needs a file name",
-            "--at:1:3",
-        ),
-        (
-            "x=abc",
-            "malformed --at value: expected a number, found `abc`",
-            "--at:1:3",
-        ),
-        (
-            "x=",
-            "malformed --at value: expected a number, found nothing",
-            "--at:1:3",
-        ),
-        (
-            "x=nan",
-            "malformed --at value: expected a number, found `nan`",
-            "--at:1:3",
-        ),
-        (
-            "x=3 4",
-            "malformed --at value: unexpected text after the value",
-            "--at:1:5",
-        ),
-        (
-            "x=[[1, 2], 3]",
-            "malformed --at value: expected `[` to start a matrix row",
-            "--at:1:12",
-        ),
-        (
-            "x=[[[1]]]",
-            "malformed --at value: only vectors and matrices are supported, not deeper arrays",
-            "--at:1:5",
-        ),
-        (
-            "x=[[1], []]",
-            "malformed --at value: an empty matrix row",
-            "--at:1:9",
-        ),
-        (
-            "x=[[1, 2], [3]]",
-            "malformed --at value: matrix rows differ in length (2 and 1)",
-            "--at:1:12",
-        ),
-        (
-            "x=[[1] [2]]",
-            "malformed --at value: expected `,` or `]` after a matrix row",
-            "--at:1:8",
-        ),
-        ("x=[]", "malformed --at value: an empty vector", "--at:1:3"),
-        (
-            "x=[1 2]",
-            "malformed --at value: expected `,` or `]`",
-            "--at:1:6",
-        ),
-    ] {
-        check(&["f(x) = sum(x)", "--at", at], None, usage(message, place));
-    }
-}
-
-#[test]
-fn malformed_grad_values() {
-    for (grad, message, place) in [
-        (
-            "two",
-            "malformed --grad value: expected a number, found `two`",
-            "--grad:1:1",
-        ),
-        (
-            "[1,",
-            "malformed --grad value: expected a number, found nothing",
-            "--grad:1:4",
-        ),
-        (
-            "[]",
-            "malformed --grad value: an empty vector",
-            "--grad:1:1",
-        ),
-        (
-            "@",
-            "malformed --grad value: `@` needs a file name",
-            "--grad:1:1",
-        ),
-    ] {
-        check(
-            &["f(x) = x", "--at", "x=1", "--grad", grad],
-            None,
-            usage(message, place),
-        );
-    }
-}
-
-#[test]
-fn files_that_hold_no_value() {
-    let p = scratch("words.json", b"hello");
-    let at = format!("v=@{}", p.display());
-    let message = format!(
-        "malformed --at value: `{}` for `v`: it is neither a .npy file nor valid JSON (expected value at line 1 column 1)",
-        p.display()
-    );
-    check(
-        &["f(v) = sum(v)", "--at", &at],
-        None,
-        usage(&message, "--at:1:3"),
-    );
-    let p = scratch("nan.json", b"[1, \"nan\"]");
-    let at = format!("v=@{}", p.display());
-    let message = format!(
-        "malformed --at value: `{}` for `v`: expected a number at [1], found a string",
-        p.display()
-    );
-    check(
-        &["f(v) = sum(v)", "--at", &at],
-        None,
-        usage(&message, "--at:1:3"),
     );
 }
 
@@ -373,43 +133,6 @@ fn inputs_that_do_not_fit_the_program() {
         ),
     );
     assert!(e.contains("help: pass it with --at y=…"), "{e}");
-}
-
-#[test]
-fn command_line_conflicts() {
-    let p = scratch("p.gx", b"x * 2");
-    check(
-        &["x", "-f", p.to_str().unwrap()],
-        None,
-        Expect {
-            code: 2,
-            message: "give the program either as an argument or with -f, not both",
-            place: None,
-            label: None,
-        },
-    );
-    for (args, message) in [
-        (&["x", "--bogus"][..], "unexpected argument '--bogus' found"),
-        (
-            &["x", "--format", "yaml"][..],
-            "invalid value 'yaml' for '--format <FORMAT>'",
-        ),
-        (
-            &["x", "--at"][..],
-            "a value is required for '--at <NAME=VALUE,…>' but none was supplied",
-        ),
-    ] {
-        check(
-            args,
-            None,
-            Expect {
-                code: 2,
-                message,
-                place: None,
-                label: None,
-            },
-        );
-    }
 }
 
 #[test]
@@ -670,4 +393,75 @@ fn unwritable_standard_output() {
         String::from_utf8_lossy(&out.stderr),
         "error: cannot write to standard output: No space left on device\n"
     );
+}
+
+#[test]
+fn diagram_errors() {
+    let negations = |n: usize| format!("{}x", "-".repeat(n));
+    let big = negations(50_001);
+    let e = check(
+        &[&big, "--format", "dot"],
+        None,
+        Expect {
+            code: 1,
+            message: "the circuit has 50002 gates, too many for a DOT diagram (at most 50000)",
+            place: None,
+            label: None,
+        },
+    );
+    assert!(
+        e.contains("help: for large circuits use --format json"),
+        "{e}"
+    );
+    let long = negations(7_000);
+    check(
+        &[&long, "--at", "x=1", "--svg", "/tmp/gx-never-written.svg"],
+        None,
+        Expect {
+            code: 1,
+            message: "the diagram is too large to lay out as a picture: 7002 boxes and 7001 wires (layout cost 14003, at most 6000)",
+            place: None,
+            label: None,
+        },
+    );
+    let steps = negations(200);
+    check(
+        &[
+            &steps,
+            "--at",
+            "x=1",
+            "--html",
+            "/tmp/gx-never-written.html",
+        ],
+        None,
+        Expect {
+            code: 1,
+            message: "the backward pass has 201 steps, too many for step-by-step frames (at most 150)",
+            place: None,
+            label: None,
+        },
+    );
+    assert!(!std::path::Path::new("/tmp/gx-never-written.svg").exists());
+    let out = gx()
+        .env("GRADEXPLAIN_NO_GRAPHVIZ", "1")
+        .args(["x * 2", "--at", "x=1", "--png", "/tmp/gx-never-written.png"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).lines().next(),
+        Some("error: cannot make a PNG: Graphviz (the `dot` program) is not installed")
+    );
+    if std::path::Path::new("/proc/version").is_file() {
+        check(
+            &["x * 2", "--at", "x=1", "--steps", "/proc/version/steps"],
+            None,
+            Expect {
+                code: 1,
+                message: "cannot create the directory `/proc/version/steps`: Not a directory",
+                place: None,
+                label: None,
+            },
+        );
+    }
 }

@@ -166,3 +166,32 @@ fn check_of_a_long_vector_samples_its_elements() {
     );
     let _ = std::fs::remove_file(file);
 }
+
+/// Fuzzer (`pipeline`, crash-ec75b66a…): without Graphviz, the step-by-step
+/// frames of this program crashed the built-in layout (layout-rs panicked:
+/// "Can't normalize the unit vector" — a wire routed through a point on its own
+/// end). The layout is now retried with a little more room, and a failure that
+/// remains is an error, not a panic.
+#[test]
+fn built_in_layout_that_panicked_on_a_step_frame() {
+    let program = "sigy = 1 / (1 + exp(-y))\nnum = x + sgiy\nsigx = 1 / (1 + exp(-x))\n\
+                   xpy = x + y\nxpysqr = xpy**2\nden = sigx +--steps\ninvden = 1 / den\n\
+                   f = num * invden\n";
+    let dir = std::env::temp_dir().join(format!("gx-layout-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let page = dir.join("page.html");
+    let out = gx()
+        .env("GRADEXPLAIN_NO_GRAPHVIZ", "1")
+        .args([program, "--at", "y=-1.5,x=2,sgiy=0,steps=3", "--html"])
+        .arg(&page)
+        .arg("--steps")
+        .arg(dir.join("steps"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.matches("<svg").count() > 5, "one picture per step");
+    let _ = std::fs::remove_dir_all(dir);
+}
