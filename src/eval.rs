@@ -66,7 +66,7 @@ pub fn infer_shapes(c: &Circuit, params: &[Shape]) -> Result<Vec<Shape>> {
     for g in c.gates() {
         let gate = c.gate(g);
         ins.clear();
-        ins.extend(c.inputs(g).iter().map(|i| shapes[i.index()]));
+        ins.extend(c.input_slice(g).iter().map(|i| shapes[i.index()]));
         let shape = match gate.op {
             Op::Input(i) => params.get(i as usize).copied().unwrap_or(Shape::Scalar),
             op => op
@@ -93,7 +93,7 @@ pub fn forward(c: &Circuit, params: &[Value]) -> Result<Forward> {
     let mut notes = Notes::default();
     for g in c.gates() {
         let gate = c.gate(g);
-        let inputs = c.inputs(g);
+        let inputs = c.input_slice(g);
         let value = {
             let ins: smallvec::SmallVec<[&Value; 3]> =
                 inputs.iter().map(|i| &values[i.index()]).collect();
@@ -230,7 +230,7 @@ pub fn backward(c: &Circuit, fwd: &Forward, upstream: &Value) -> Result<Backward
             )));
         }
     };
-    let req = c.requires_grad();
+    let req = c.requires_grad_slice();
     let mut grads: Vec<Option<Value>> = vec![None; c.len()];
     let mut edge_grads: Vec<Option<Value>> = vec![None; c.graph.edge_count()];
     let mut kinks = Vec::new();
@@ -246,18 +246,17 @@ pub fn backward(c: &Circuit, fwd: &Forward, upstream: &Value) -> Result<Backward
         if matches!(op, Op::Input(_) | Op::Const(_)) {
             continue;
         }
-        let edges = c.input_edges(g);
-        let ins: smallvec::SmallVec<[&Value; 3]> = edges
-            .iter()
-            .map(|(_, _, i)| &fwd.values[i.index()])
-            .collect();
+        let inputs = c.input_slice(g);
+        let ins: smallvec::SmallVec<[&Value; 3]> =
+            inputs.iter().map(|i| &fwd.values[i.index()]).collect();
         let out = &fwd.values[g.index()];
         let mut sends: smallvec::SmallVec<[(usize, GateId, Value); 3]> = smallvec::SmallVec::new();
-        for &(edge, slot, input) in &edges {
+        for (slot, &input) in inputs.iter().enumerate() {
             if !op.carries_gradient(slot) || !req[input.index()] {
                 continue;
             }
-            sends.push((edge.index(), input, op.vjp(slot, &ins, out, grad)));
+            let edge = c.input_edge(g, slot).index();
+            sends.push((edge, input, op.vjp(slot, &ins, out, grad)));
         }
         if let Some(why) = op.kink(&ins) {
             kinks.push((g, why));

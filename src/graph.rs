@@ -8,13 +8,14 @@
 
 use crate::error::{Error, Result, Span};
 use crate::gate::Op;
-use crate::syntax::{Expr, ExprId, Program, StmtKind};
+use crate::syntax::{Expr, ExprId, Program, StmtKind, Sym, ast::Names};
+use hashbrown::HashTable;
 use petgraph::Direction;
 use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
 use petgraph::visit::EdgeRef;
 use smallvec::SmallVec;
-use std::collections::HashMap;
-use std::collections::hash_map::Entry;
+use std::hash::{BuildHasher, Hash, Hasher};
+use std::sync::OnceLock;
 
 /// A gate's handle in a [`Circuit`]. Its index is its place in forward order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -61,7 +62,83 @@ pub enum ParamRole {
 /// Inputs of a gate, in operand order.
 pub type Inputs = SmallVec<[GateId; 3]>;
 
+/// The stage names given to gates; a gate may carry several (`a = x*y; b = a`).
+///
+/// Kept compact for million-stage programs: the names' text in one buffer, one
+/// (gate, name) entry per stage sorted by gate, and per gate the position of its
+/// first entry.
+#[derive(Clone, Debug, Default)]
+pub struct StageNames {
+    names: Names,
+    /// (gate, name), sorted by gate; a gate's names keep the program's order.
+    entries: Vec<(GateId, Sym)>,
+    /// For each gate, its first entry, or `u32::MAX` for an unnamed gate.
+    first: Vec<u32>,
+}
+
+impl StageNames {
+    fn new(names: Names, mut entries: Vec<(GateId, Sym)>, gates: usize) -> StageNames {
+        // Stable: a gate's names stay in the order the program gives them.
+        entries.sort_by_key(|(g, _)| *g);
+        let mut first = vec![u32::MAX; gates];
+        for (k, (g, _)) in entries.iter().enumerate().rev() {
+            first[g.index()] = k as u32;
+        }
+        StageNames {
+            names,
+            entries,
+            first,
+        }
+    }
+
+    /// True when the gate has a stage name.
+    pub fn contains_key(&self, g: &GateId) -> bool {
+        self.first.get(g.index()).is_some_and(|&k| k != u32::MAX)
+    }
+
+    /// The gate's first stage name.
+    pub fn first(&self, g: GateId) -> Option<&str> {
+        let k = *self.first.get(g.index())?;
+        (k != u32::MAX).then(|| self.names.get(self.entries[k as usize].1))
+    }
+
+    /// The gate's stage names, in the program's order (empty for an unnamed gate).
+    pub fn of(&self, g: GateId) -> impl Iterator<Item = &str> {
+        let from = match self.first.get(g.index()) {
+            Some(&k) if k != u32::MAX => k as usize,
+            _ => self.entries.len(),
+        };
+        self.entries[from..]
+            .iter()
+            .take_while(move |(h, _)| *h == g)
+            .map(|(_, n)| self.names.get(*n))
+    }
+
+    /// The gate's stage names, or `None` for an unnamed gate.
+    pub fn get(&self, g: &GateId) -> Option<Vec<&str>> {
+        self.contains_key(g).then(|| self.of(*g).collect())
+    }
+
+    /// Every (gate, stage name), by gate.
+    pub fn iter(&self) -> impl Iterator<Item = (GateId, &str)> {
+        self.entries
+            .iter()
+            .map(|&(g, n)| (g, self.names.get(n)))
+    }
+
+    /// Every stage name.
+    pub fn values(&self) -> impl Iterator<Item = &str> {
+        self.iter().map(|(_, n)| n)
+    }
+}
+
 /// The gate DAG of a program.
+///
+/// Beside petgraph's graph it keeps a compact index of every gate's inputs
+/// (compressed sparse rows): the passes read a gate's inputs millions of times,
+/// and a slice is far cheaper than walking and sorting petgraph's edge lists.
+/// A gate's incoming edges are added together, in operand order, so the edge of
+/// operand `slot` of gate `g` has index `in_start[g] + slot`.
 #[derive(Clone, Debug)]
 pub struct Circuit {
     /// Gates as nodes; an edge runs from an input to the gate that consumes it,
@@ -74,12 +151,19 @@ pub struct Circuit {
     /// The output's name: the header's or stage's, or a generated one.
     pub output_name: String,
     /// Stage names given to gates (a gate may carry several).
-    pub stage_names: HashMap<GateId, Vec<String>>,
+    pub stage_names: StageNames,
     /// What lowering noticed: literals that overflow, unused parameters.
     pub notes: Vec<String>,
     temp_prefix: &'static str,
     /// For each anonymous gate its number in `t1, t2, …` (forward order); 0 otherwise.
     temp_numbers: Vec<u32>,
+    /// Gate `g`'s inputs are `in_list[in_start[g]..in_start[g + 1]]`.
+    in_start: Vec<u32>,
+    in_list: Vec<GateId>,
+    /// [`Circuit::reach`], computed once.
+    reach: OnceLock<(Vec<bool>, Vec<bool>)>,
+    /// [`Circuit::requires_grad`], computed once.
+    requires: OnceLock<Vec<bool>>,
 }
 
 impl Circuit {
@@ -110,24 +194,28 @@ impl Circuit {
 
     /// The gate's inputs, in operand order.
     pub fn inputs(&self, id: GateId) -> Inputs {
-        let mut v: SmallVec<[(u8, GateId); 3]> = self
-            .graph
-            .edges_directed(id.0, Direction::Incoming)
-            .map(|e| (*e.weight(), GateId(e.source())))
-            .collect();
-        v.sort_unstable_by_key(|(slot, _)| *slot);
-        v.into_iter().map(|(_, g)| g).collect()
+        Inputs::from_slice(self.input_slice(id))
+    }
+
+    /// The gate's inputs, in operand order, without a copy.
+    pub fn input_slice(&self, id: GateId) -> &[GateId] {
+        let g = id.index();
+        &self.in_list[self.in_start[g] as usize..self.in_start[g + 1] as usize]
+    }
+
+    /// The edge that carries operand `slot` into the gate.
+    pub fn input_edge(&self, id: GateId, slot: usize) -> EdgeIndex<u32> {
+        EdgeIndex::new(self.in_start[id.index()] as usize + slot)
     }
 
     /// The edges into a gate, in operand order: (edge, slot, input).
     pub fn input_edges(&self, id: GateId) -> SmallVec<[(EdgeIndex<u32>, usize, GateId); 3]> {
-        let mut v: SmallVec<[(EdgeIndex<u32>, usize, GateId); 3]> = self
-            .graph
-            .edges_directed(id.0, Direction::Incoming)
-            .map(|e| (e.id(), usize::from(*e.weight()), GateId(e.source())))
-            .collect();
-        v.sort_unstable_by_key(|(_, slot, _)| *slot);
-        v
+        let start = self.in_start[id.index()] as usize;
+        self.input_slice(id)
+            .iter()
+            .enumerate()
+            .map(|(slot, &input)| (EdgeIndex::new(start + slot), slot, input))
+            .collect()
     }
 
     /// The gates that consume this one, one entry per use (a gate that uses it
@@ -153,22 +241,32 @@ impl Circuit {
     /// The name a student sees for a gate: its stage name, its parameter name, its
     /// number for a constant, or a generated `t<index>` for an anonymous gate.
     pub fn label(&self, id: GateId) -> String {
+        let mut s = String::new();
+        self.write_label(&mut s, id);
+        s
+    }
+
+    /// Appends [`Circuit::label`] to `out`, without allocating a new string.
+    pub fn write_label(&self, out: &mut String, id: GateId) {
+        use std::fmt::Write;
         if id == self.output {
-            return self.output_name.clone();
-        }
-        if let Some(names) = self.stage_names.get(&id) {
-            return names[0].clone();
-        }
-        match self.op(id) {
-            Op::Input(i) => self.params[i as usize].name.clone(),
-            Op::Const(c) => crate::print::number(c),
-            _ => format!("{}{}", self.temp_prefix, self.temp_numbers[id.index()]),
+            out.push_str(&self.output_name);
+        } else if let Some(name) = self.stage_names.first(id) {
+            out.push_str(name);
+        } else {
+            match self.op(id) {
+                Op::Input(i) => out.push_str(&self.params[i as usize].name),
+                Op::Const(c) => out.push_str(&crate::print::number(c)),
+                _ => {
+                    let _ = write!(out, "{}{}", self.temp_prefix, self.temp_numbers[id.index()]);
+                }
+            }
         }
     }
 
     /// The gate written as its operation over its inputs' labels: `x * y`, `exp(t3)`.
     pub fn formula(&self, id: GateId) -> String {
-        let ins = self.inputs(id);
+        let ins = self.input_slice(id);
         match self.op(id) {
             Op::Input(_) | Op::Const(_) => self.label(id),
             op => crate::print::print(
@@ -187,28 +285,30 @@ impl Circuit {
 
     /// Which gates the output depends on (dead stages are not).
     pub fn live(&self) -> Vec<bool> {
-        self.reach().0
+        self.reach().0.clone()
     }
 
     /// (the output depends on the gate, a gradient can flow back to the gate).
-    fn reach(&self) -> (Vec<bool>, Vec<bool>) {
-        let n = self.len();
-        let (mut used, mut carries) = (vec![false; n], vec![false; n]);
-        used[self.output.index()] = true;
-        carries[self.output.index()] = true;
-        for g in self.gates().rev() {
-            if !used[g.index()] {
-                continue;
-            }
-            let op = self.op(g);
-            for (_, slot, input) in self.input_edges(g) {
-                used[input.index()] = true;
-                if carries[g.index()] && op.carries_gradient(slot) {
-                    carries[input.index()] = true;
+    fn reach(&self) -> &(Vec<bool>, Vec<bool>) {
+        self.reach.get_or_init(|| {
+            let n = self.len();
+            let (mut used, mut carries) = (vec![false; n], vec![false; n]);
+            used[self.output.index()] = true;
+            carries[self.output.index()] = true;
+            for g in self.gates().rev() {
+                if !used[g.index()] {
+                    continue;
+                }
+                let op = self.op(g);
+                for (slot, input) in self.input_slice(g).iter().enumerate() {
+                    used[input.index()] = true;
+                    if carries[g.index()] && op.carries_gradient(slot) {
+                        carries[input.index()] = true;
+                    }
                 }
             }
-        }
-        (used, carries)
+            (used, carries)
+        })
     }
 
     /// How each parameter takes part in the output.
@@ -226,18 +326,26 @@ impl Circuit {
 
     /// Which gates depend on a differentiable parameter; only these need a gradient.
     pub fn requires_grad(&self) -> Vec<bool> {
-        let mut req = vec![false; self.len()];
-        for g in self.gates() {
-            req[g.index()] = match self.op(g) {
-                Op::Input(_) => true,
-                Op::Const(_) => false,
-                op => self
-                    .input_edges(g)
-                    .iter()
-                    .any(|&(_, slot, i)| op.carries_gradient(slot) && req[i.index()]),
-            };
-        }
-        req
+        self.requires_grad_slice().to_vec()
+    }
+
+    /// [`Circuit::requires_grad`], computed once and borrowed.
+    pub fn requires_grad_slice(&self) -> &[bool] {
+        self.requires.get_or_init(|| {
+            let mut req = vec![false; self.len()];
+            for g in self.gates() {
+                req[g.index()] = match self.op(g) {
+                    Op::Input(_) => true,
+                    Op::Const(_) => false,
+                    op => self
+                        .input_slice(g)
+                        .iter()
+                        .enumerate()
+                        .any(|(slot, i)| op.carries_gradient(slot) && req[i.index()]),
+                };
+            }
+            req
+        })
     }
 }
 
@@ -253,84 +361,131 @@ pub fn lower(program: &Program) -> Result<Circuit> {
     Lowering::new(program).run()
 }
 
+/// The hasher of the hash-consing table: FxHash, since the keys are a few
+/// small integers and a million of them are hashed (SipHash spent a tenth of
+/// the whole run here).
+type Fx = rustc_hash::FxBuildHasher;
+
+/// The gates built so far, with the compact input index [`Circuit`] keeps.
+struct Dag {
+    graph: DiGraph<Gate, u8, u32>,
+    in_start: Vec<u32>,
+    in_list: Vec<GateId>,
+}
+
+impl Dag {
+    fn inputs(&self, g: GateId) -> &[GateId] {
+        let g = g.index();
+        &self.in_list[self.in_start[g] as usize..self.in_start[g + 1] as usize]
+    }
+}
+
+fn key_hash(op: Op, inputs: &[GateId]) -> u64 {
+    let mut h = Fx::default().build_hasher();
+    op.hash(&mut h);
+    for i in inputs {
+        h.write_u32(i.0.index() as u32);
+    }
+    h.finish()
+}
+
 struct Lowering<'p> {
     program: &'p Program,
-    graph: DiGraph<Gate, u8, u32>,
-    memo: HashMap<(Op, SmallVec<[u32; 3]>), GateId>,
+    dag: Dag,
+    /// The hash-consing table: gates by (operation, inputs), which the table
+    /// reads from `dag` rather than storing a second copy of each key.
+    memo: HashTable<GateId>,
     params: Vec<Param>,
-    /// Names bound so far: stages and parameters.
-    scope: HashMap<&'p str, GateId>,
-    stage_names: HashMap<GateId, Vec<String>>,
+    /// The gate each name is bound to so far (stages and parameters), by symbol.
+    scope: Vec<Option<GateId>>,
+    stage_names: Vec<(GateId, Sym)>,
     notes: Vec<String>,
 }
 
 impl<'p> Lowering<'p> {
     fn new(program: &'p Program) -> Self {
+        let n = program.ast.len();
+        let mut in_start = Vec::with_capacity(n + 1);
+        in_start.push(0);
         Lowering {
             program,
-            graph: DiGraph::with_capacity(program.ast.len(), program.ast.len() * 2),
-            memo: HashMap::with_capacity(program.ast.len()),
+            dag: Dag {
+                graph: DiGraph::with_capacity(n, n * 2),
+                in_start,
+                in_list: Vec::with_capacity(n * 2),
+            },
+            memo: HashTable::new(),
             params: Vec::new(),
-            scope: HashMap::new(),
-            stage_names: HashMap::new(),
+            scope: vec![None; program.ast.names.len()],
+            stage_names: Vec::new(),
             notes: Vec::new(),
         }
     }
 
     fn add(&mut self, op: Op, inputs: &[GateId], span: Span) -> GateId {
-        let key = (op, inputs.iter().map(|g| g.0.index() as u32).collect());
-        match self.memo.entry(key) {
-            Entry::Occupied(e) => *e.get(),
-            Entry::Vacant(e) => {
-                let id = GateId(self.graph.add_node(Gate { op, span }));
-                for (slot, &input) in inputs.iter().enumerate() {
-                    debug_assert!(input < id, "inputs come before the gate: topological order");
-                    self.graph.add_edge(input.0, id.0, slot as u8);
-                }
-                e.insert(id);
-                id
-            }
+        let hash = key_hash(op, inputs);
+        let dag = &mut self.dag;
+        let found = self.memo.find(hash, |&g| {
+            dag.graph[g.0].op == op && dag.inputs(g) == inputs
+        });
+        if let Some(&g) = found {
+            return g;
         }
+        let id = GateId(dag.graph.add_node(Gate { op, span }));
+        for (slot, &input) in inputs.iter().enumerate() {
+            debug_assert!(input < id, "inputs come before the gate: topological order");
+            let e = dag.graph.add_edge(input.0, id.0, slot as u8);
+            debug_assert_eq!(e.index(), dag.in_list.len(), "edges in operand order");
+            dag.in_list.push(input);
+        }
+        dag.in_start.push(dag.in_list.len() as u32);
+        let dag = &self.dag;
+        self.memo.insert_unique(hash, id, |&g| {
+            key_hash(dag.graph[g.0].op, dag.inputs(g))
+        });
+        id
     }
 
-    fn param(&mut self, name: &'p str, span: Span) -> GateId {
+    fn param(&mut self, name: Sym, span: Span) -> GateId {
         let i = self.params.len() as u32;
         let gate = self.add(Op::Input(i), &[], span);
         self.params.push(Param {
-            name: name.to_string(),
+            name: self.program.ast.name(name).to_string(),
             gate,
             span,
         });
-        self.scope.insert(name, gate);
+        self.scope[name.index()] = Some(gate);
         gate
     }
 
     fn run(mut self) -> Result<Circuit> {
         let program = self.program;
         let ast = &program.ast;
+        let text = |sym: Sym| ast.name(sym);
         let header = program.header();
         let mut header_name = None;
         if let Some(h) = header {
             let StmtKind::Header { params } = &h.kind else {
                 unreachable!()
             };
-            for (name, span) in params {
-                if self.scope.contains_key(name.as_str()) {
+            for &(name, span) in params {
+                if self.scope[name.index()].is_some() {
                     return Err(Error::syntax(
-                        *span,
-                        format!("parameter `{name}` is listed twice"),
+                        span,
+                        format!("parameter `{}` is listed twice", text(name)),
                     )
                     .label("listed again here"));
                 }
-                self.param(name, *span);
+                self.param(name, span);
             }
-            header_name = h.name.as_ref().map(|(n, _)| n.as_str());
+            header_name = h.name.map(|(n, _)| text(n));
         }
         // Where each stage is defined, to tell "used before defined" from "free".
-        let mut defined_at: HashMap<&str, usize> = HashMap::new();
+        let mut defined_at: Vec<usize> = vec![usize::MAX; ast.names.len()];
         for (k, s) in program.stmts.iter().enumerate() {
-            if let (Some((name, _)), StmtKind::Stage) = (&s.name, &s.kind) {
-                defined_at.entry(name.as_str()).or_insert(k);
+            if let (Some((name, _)), StmtKind::Stage) = (s.name, &s.kind) {
+                let d = &mut defined_at[name.index()];
+                *d = (*d).min(k);
             }
         }
         let mut gate_of: Vec<GateId> = Vec::with_capacity(ast.len());
@@ -348,20 +503,22 @@ impl<'p> Lowering<'p> {
                         }
                         self.add(Op::Const(*x), &[], span)
                     }
-                    Expr::Name(name) => match self.scope.get(name.as_str()) {
-                        Some(&g) => g,
+                    &Expr::Name(name) => match self.scope[name.index()] {
+                        Some(g) => g,
                         None => {
+                            let name_text = text(name);
                             if let Some(h) = header {
-                                let (hname, _) = h.name.as_ref().expect("a header has a name");
+                                let (hname, _) = h.name.expect("a header has a name");
+                                let hname = text(hname);
                                 let StmtKind::Header { params } = &h.kind else {
                                     unreachable!()
                                 };
                                 let list: Vec<&str> =
-                                    params.iter().map(|(n, _)| n.as_str()).collect();
+                                    params.iter().map(|&(n, _)| text(n)).collect();
                                 return Err(Error::syntax(
                                     span,
                                     format!(
-                                        "`{name}` is not a parameter of `{hname}({})`",
+                                        "`{name_text}` is not a parameter of `{hname}({})`",
                                         list.join(", ")
                                     ),
                                 )
@@ -370,15 +527,17 @@ impl<'p> Lowering<'p> {
                                     "add it to the header: `{hname}({})`",
                                     list.iter()
                                         .copied()
-                                        .chain([name.as_str()])
+                                        .chain([name_text])
                                         .collect::<Vec<_>>()
                                         .join(", ")
                                 )));
                             }
-                            if defined_at.get(name.as_str()).is_some_and(|&d| d >= k) {
+                            if defined_at[name.index()] != usize::MAX
+                                && defined_at[name.index()] >= k
+                            {
                                 return Err(Error::syntax(
                                     span,
-                                    format!("`{name}` is used before it is defined"),
+                                    format!("`{name_text}` is used before it is defined"),
                                 )
                                 .label("used here")
                                 .help("define a stage before the statements that use it"));
@@ -395,43 +554,53 @@ impl<'p> Lowering<'p> {
                 gate_of.push(gate);
             }
             let gate = gate_of[stmt.body.index()];
-            if let Some((name, span)) = &stmt.name {
+            if let Some((name, span)) = stmt.name {
                 if let StmtKind::Stage = stmt.kind {
-                    if self.scope.contains_key(name.as_str()) {
-                        let what = if self.params.iter().any(|p| p.name == *name) {
+                    if self.scope[name.index()].is_some() {
+                        let what = if self.params.iter().any(|p| p.name == text(name)) {
                             "a parameter"
                         } else {
                             "a stage"
                         };
                         return Err(Error::syntax(
-                            *span,
-                            format!("`{name}` is already defined as {what}"),
+                            span,
+                            format!("`{}` is already defined as {what}", text(name)),
                         )
                         .label("defined again here")
                         .help("give each stage its own name"));
                     }
-                    self.scope.insert(name.as_str(), gate);
+                    self.scope[name.index()] = Some(gate);
                 }
-                self.stage_names.entry(gate).or_default().push(name.clone());
+                self.stage_names.push((gate, name));
             }
             last = Some((gate, stmt));
         }
         let (output, out_stmt) = last.expect("a parsed program has a statement");
-        let output_name = match &out_stmt.name {
-            Some((n, _)) => n.clone(),
+        let output_name = match out_stmt.name {
+            Some((n, _)) => text(n).to_string(),
             None => header_name
                 .map(str::to_string)
                 .unwrap_or_else(|| self.fresh_output_name()),
         };
+        let Dag {
+            graph,
+            in_start,
+            in_list,
+        } = self.dag;
+        let gates = graph.node_count();
         let mut c = Circuit {
-            graph: self.graph,
+            graph,
             params: self.params,
             output,
             output_name,
-            stage_names: self.stage_names,
+            stage_names: StageNames::new(ast.names.clone(), self.stage_names, gates),
             notes: self.notes,
             temp_prefix: "t",
             temp_numbers: Vec::new(),
+            in_start,
+            in_list,
+            reach: OnceLock::new(),
+            requires: OnceLock::new(),
         };
         c.temp_prefix = pick_temp_prefix(&c);
         let mut next = 0;
@@ -453,9 +622,15 @@ impl<'p> Lowering<'p> {
     }
 
     fn fresh_output_name(&self) -> String {
+        let names = &self.program.ast.names;
+        let bound = |n: &str| {
+            names
+                .iter()
+                .any(|(sym, text)| text == n && self.scope[sym.index()].is_some())
+        };
         ["f", "out", "output", "result"]
             .into_iter()
-            .find(|n| !self.scope.contains_key(n))
+            .find(|n| !bound(n))
             .map_or_else(|| "f_out".into(), str::to_string)
     }
 }
@@ -468,7 +643,7 @@ fn pick_temp_prefix(c: &Circuit) -> &'static str {
                 .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit()))
         };
         c.params.iter().any(|p| looks(&p.name))
-            || c.stage_names.values().flatten().any(|n| looks(n))
+            || c.stage_names.values().any(looks)
             || looks(&c.output_name)
     };
     ["t", "_t", "__t", "tmp_"]
@@ -502,8 +677,8 @@ mod tests {
         let q = c
             .stage_names
             .iter()
-            .find(|(_, n)| n[0] == "q")
-            .map(|(g, _)| *g)
+            .find(|(_, n)| *n == "q")
+            .map(|(g, _)| g)
             .unwrap();
         assert_eq!(c.consumers(q).len(), 2);
         assert_eq!(c.label(q), "q");

@@ -15,13 +15,66 @@ impl ExprId {
     }
 }
 
+/// A name, interned: the same text is the same `Sym` throughout a program, so
+/// that lowering binds names by index instead of hashing strings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Sym(pub u32);
+
+impl Sym {
+    /// The name's position in its [`Names`] table.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// The distinct names of a program, in order of first appearance, stored in
+/// one buffer: a million-stage program makes two allocations here, not a
+/// million.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Names {
+    text: String,
+    ends: Vec<u32>,
+}
+
+impl Names {
+    /// Appends a name that is not in the table yet and returns its symbol.
+    pub fn push(&mut self, name: &str) -> Sym {
+        let sym = Sym(self.ends.len() as u32);
+        self.text.push_str(name);
+        self.ends.push(self.text.len() as u32);
+        sym
+    }
+
+    /// The text of a name.
+    pub fn get(&self, sym: Sym) -> &str {
+        let k = sym.index();
+        let start = if k == 0 { 0 } else { self.ends[k - 1] as usize };
+        &self.text[start..self.ends[k] as usize]
+    }
+
+    /// How many distinct names.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// True when there is no name.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Every name with its symbol, in order of first appearance.
+    pub fn iter(&self) -> impl Iterator<Item = (Sym, &str)> {
+        (0..self.ends.len()).map(|k| (Sym(k as u32), self.get(Sym(k as u32))))
+    }
+}
+
 /// An expression node.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Expr {
     /// A numeric literal.
     Num(f64),
-    /// A name: a parameter or an earlier stage.
-    Name(String),
+    /// A name: a parameter or an earlier stage ([`Ast::name`] gives its text).
+    Name(Sym),
     /// An operator or function applied to arguments (`args` indexes [`Ast::args`]);
     /// indexing is [`Op::Index`] with the base first.
     Apply {
@@ -40,6 +93,8 @@ pub struct Ast {
     nodes: Vec<Expr>,
     spans: Vec<Span>,
     args: Vec<ExprId>,
+    /// The names the nodes (and the statements) refer to.
+    pub names: Names,
 }
 
 impl Ast {
@@ -72,6 +127,11 @@ impl Ast {
     /// The node.
     pub fn expr(&self, id: ExprId) -> &Expr {
         &self.nodes[id.index()]
+    }
+
+    /// The text of a name.
+    pub fn name(&self, sym: Sym) -> &str {
+        self.names.get(sym)
     }
 
     /// The node's place in the source.
@@ -112,7 +172,7 @@ impl Ast {
         use crate::print::Node;
         match self.expr(id) {
             Expr::Num(x) => Node::Leaf(crate::print::number(*x).into()),
-            Expr::Name(n) => Node::Leaf(n.as_str().into()),
+            Expr::Name(n) => Node::Leaf(self.name(*n).into()),
             Expr::Apply { op, .. } => Node::Apply(*op, self.args(id).iter().copied().collect()),
         }
     }
@@ -124,7 +184,7 @@ pub enum StmtKind {
     /// `f(x, y) = …`: names the output and fixes the parameter order.
     Header {
         /// The parameters in order, with their places.
-        params: Vec<(String, Span)>,
+        params: Vec<(Sym, Span)>,
     },
     /// `q = …`: an intermediate that keeps its name.
     Stage,
@@ -138,7 +198,7 @@ pub struct Stmt {
     /// Header, stage or bare expression.
     pub kind: StmtKind,
     /// The name a header or stage gives, with its place.
-    pub name: Option<(String, Span)>,
+    pub name: Option<(Sym, Span)>,
     /// The right-hand side.
     pub body: ExprId,
     /// The first arena node of this statement: its nodes are `first..=body`.

@@ -12,8 +12,8 @@ use nom::{IResult, Parser};
 /// A token's kind.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Tok {
-    /// A number literal, already converted.
-    Num(f64),
+    /// A number literal; [`number_value`] converts its text.
+    Num,
     /// A name; its text is the token's span.
     Name,
     /// `+`
@@ -52,7 +52,7 @@ impl Tok {
     /// How the token reads in an error message.
     pub fn describe(self, text: &str) -> String {
         match self {
-            Tok::Num(_) => format!("the number `{text}`"),
+            Tok::Num => format!("the number `{text}`"),
             Tok::Name => format!("the name `{text}`"),
             Tok::Newline => "the end of the line".into(),
             Tok::Eof => "the end of the program".into(),
@@ -61,7 +61,8 @@ impl Tok {
     }
 }
 
-/// A token and its place.
+/// A token and its place: 12 bytes, so that the token list of a million-stage
+/// program stays small (a number's value is read from its text when parsed).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Token {
     /// What it is.
@@ -78,6 +79,12 @@ pub fn is_name_start(c: char) -> bool {
 /// True for a character that may continue a name.
 pub fn is_name_char(c: char) -> bool {
     c.is_alphanumeric() || c == '_'
+}
+
+/// The value of a [`Tok::Num`]'s text; a literal too large for a 64-bit float
+/// is infinite.
+pub fn number_value(text: &str) -> f64 {
+    text.parse().unwrap_or(f64::INFINITY)
 }
 
 /// `3`, `0.5`, `.5`, `3.`, `1e-3`, `2.5E+4`.
@@ -136,7 +143,38 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>> {
             });
             return Ok(tokens);
         }
-        let (next, tok) = if let Ok((next, text)) = number(rest) {
+        // Most tokens are ASCII names and punctuation: those are recognised
+        // from their first byte, without nom's alternatives.
+        let b = rest.as_bytes()[0];
+        let quick = match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'_' => {
+                let n = rest
+                    .bytes()
+                    .position(|c| !(c.is_ascii_alphanumeric() || c == b'_'))
+                    .unwrap_or(rest.len());
+                // A name that goes on in non-ASCII letters (`xσ`) takes the slow path.
+                (rest.as_bytes().get(n).is_none_or(u8::is_ascii)).then_some((n, Tok::Name))
+            }
+            b'*' if rest.as_bytes().get(1) == Some(&b'*') => Some((2, Tok::Caret)),
+            b'+' => Some((1, Tok::Plus)),
+            b'-' => Some((1, Tok::Minus)),
+            b'*' => Some((1, Tok::Star)),
+            b'/' => Some((1, Tok::Slash)),
+            b'@' => Some((1, Tok::Dot)),
+            b'^' => Some((1, Tok::Caret)),
+            b'(' => Some((1, Tok::LParen)),
+            b')' => Some((1, Tok::RParen)),
+            b'[' => Some((1, Tok::LBrack)),
+            b']' => Some((1, Tok::RBrack)),
+            b',' => Some((1, Tok::Comma)),
+            b';' => Some((1, Tok::Semi)),
+            b'\n' => Some((1, Tok::Newline)),
+            b'=' => Some((1, Tok::Eq)),
+            _ => None,
+        };
+        let (next, tok) = if let Some((n, tok)) = quick {
+            (&rest[n..], tok)
+        } else if let Ok((next, text)) = number(rest) {
             // A letter glued to a number is a missing operator, or a malformed
             // exponent: say which instead of a vague "expected an operator".
             if let Some(c) = next.chars().next().filter(|&c| is_name_char(c) || c == '.') {
@@ -157,8 +195,7 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>> {
                 };
                 return Err(e);
             }
-            let x: f64 = text.parse().unwrap_or(f64::INFINITY);
-            (next, Tok::Num(x))
+            (next, Tok::Num)
         } else if let Ok((next, _)) = name(rest) {
             (next, Tok::Name)
         } else if let Ok((next, t)) = punct(rest) {
@@ -204,9 +241,11 @@ mod tests {
             ("2.5E+4", 2.5e4),
             ("3.", 3.0),
         ] {
-            assert_eq!(kinds(s), vec![Tok::Num(x), Tok::Eof], "{s}");
+            assert_eq!(kinds(s), vec![Tok::Num, Tok::Eof], "{s}");
+            assert_eq!(number_value(s), x, "{s}");
         }
-        assert_eq!(kinds("1e999"), vec![Tok::Num(f64::INFINITY), Tok::Eof]);
+        assert_eq!(kinds("1e999"), vec![Tok::Num, Tok::Eof]);
+        assert_eq!(number_value("1e999"), f64::INFINITY);
     }
 
     #[test]
@@ -221,7 +260,7 @@ mod tests {
                 Minus,
                 Name,
                 Caret,
-                Num(2.0),
+                Num,
                 Dot,
                 Name,
                 Newline,

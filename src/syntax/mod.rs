@@ -4,5 +4,5 @@ pub mod ast;
 pub mod lexer;
 mod parser;
 
-pub use ast::{Ast, Expr, ExprId, Program, Stmt, StmtKind};
+pub use ast::{Ast, Expr, ExprId, Program, Stmt, StmtKind, Sym};
 pub use parser::parse;

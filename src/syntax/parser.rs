@@ -6,8 +6,8 @@
 //! Nodes are created as operators are reduced, which is post-order: children
 //! before parents.
 
-use super::ast::{Expr, ExprId, Program, Stmt, StmtKind};
-use super::lexer::{Tok, Token, tokenize};
+use super::ast::{Expr, ExprId, Program, Stmt, StmtKind, Sym};
+use super::lexer::{Tok, Token, number_value, tokenize};
 use crate::error::{Error, Result, Span};
 use crate::gate::{self, Arity, Op, prec};
 
@@ -24,6 +24,10 @@ pub fn parse(src: &str) -> Result<Program> {
         tokens: &tokens,
         pos: 0,
         program: Program::default(),
+        syms: rustc_hash::FxHashMap::default(),
+        ops: Vec::new(),
+        out: Vec::new(),
+        args: Vec::new(),
     };
     p.program()?;
     Ok(p.program)
@@ -34,6 +38,12 @@ struct Parser<'a> {
     tokens: &'a [Token],
     pos: usize,
     program: Program,
+    /// The names seen so far, to intern them.
+    syms: rustc_hash::FxHashMap<&'a str, Sym>,
+    // The shunting-yard machine's stacks, kept from one statement to the next.
+    ops: Vec<Item>,
+    out: Vec<ExprId>,
+    args: Vec<ExprId>,
 }
 
 /// What sits on the operator stack.
@@ -78,6 +88,13 @@ impl<'a> Parser<'a> {
 
     fn text(&self, span: Span) -> &'a str {
         &self.src[span.range()]
+    }
+
+    /// The symbol of the name at `span`.
+    fn sym(&mut self, span: Span) -> Sym {
+        let text = self.text(span);
+        let names = &mut self.program.ast.names;
+        *self.syms.entry(text).or_insert_with(|| names.push(text))
     }
 
     fn unexpected(&self, t: Token, expected: &str) -> Error {
@@ -128,7 +145,9 @@ impl<'a> Parser<'a> {
             let name = self.peek().span;
             self.pos = after;
             if let Some(first) = self.program.header() {
-                let (first_name, _) = first.name.clone().unwrap_or_default();
+                let first_name = first
+                    .name
+                    .map_or("", |(n, _)| self.program.ast.name(n));
                 return Err(Error::syntax(name, "a program has at most one header")
                     .label("a second header")
                     .help(format!(
@@ -136,10 +155,7 @@ impl<'a> Parser<'a> {
                     )));
             }
             let body = self.expression()?;
-            let params = params
-                .into_iter()
-                .map(|s| (self.text(s).to_string(), s))
-                .collect();
+            let params = params.into_iter().map(|s| (self.sym(s), s)).collect();
             return Ok(self.stmt(StmtKind::Header { params }, Some(name), body, first, start));
         }
         let body = self.expression()?;
@@ -153,7 +169,7 @@ impl<'a> Parser<'a> {
     }
 
     fn stmt(
-        &self,
+        &mut self,
         kind: StmtKind,
         name: Option<Span>,
         body: ExprId,
@@ -163,7 +179,7 @@ impl<'a> Parser<'a> {
         let end = self.program.ast.span(body);
         Stmt {
             kind,
-            name: name.map(|s| (self.text(s).to_string(), s)),
+            name: name.map(|s| (self.sym(s), s)),
             body,
             first,
             span: start.to(end),
@@ -197,16 +213,32 @@ impl<'a> Parser<'a> {
 
     /// One expression, up to the end of its statement.
     fn expression(&mut self) -> Result<ExprId> {
-        let mut ops: Vec<Item> = Vec::new();
-        let mut out: Vec<ExprId> = Vec::new();
-        let mut args: Vec<ExprId> = Vec::new();
+        let mut ops = std::mem::take(&mut self.ops);
+        let mut out = std::mem::take(&mut self.out);
+        let mut args = std::mem::take(&mut self.args);
+        ops.clear();
+        out.clear();
+        args.clear();
+        let result = self.machine(&mut ops, &mut out, &mut args);
+        (self.ops, self.out, self.args) = (ops, out, args);
+        result
+    }
+
+    /// The shunting-yard machine over one expression.
+    fn machine(
+        &mut self,
+        ops: &mut Vec<Item>,
+        out: &mut Vec<ExprId>,
+        args: &mut Vec<ExprId>,
+    ) -> Result<ExprId> {
         let mut depth = 0usize;
         loop {
             // Expecting a value.
             let t = self.peek();
             match t.tok {
-                Tok::Num(x) => {
+                Tok::Num => {
                     self.pos += 1;
+                    let x = number_value(self.text(t.span));
                     out.push(self.program.ast.push(Expr::Num(x), t.span));
                 }
                 Tok::Name if self.peek_at(1) == Tok::LParen => {
@@ -230,7 +262,7 @@ impl<'a> Parser<'a> {
                 }
                 Tok::Name => {
                     self.pos += 1;
-                    let name = self.text(t.span).to_string();
+                    let name = self.sym(t.span);
                     out.push(self.program.ast.push(Expr::Name(name), t.span));
                 }
                 Tok::LParen => {
@@ -283,7 +315,7 @@ impl<'a> Parser<'a> {
                     };
                     while let Some((q, _)) = ops.last().and_then(Item::prec) {
                         if q > p || (q == p && !right) {
-                            self.reduce(&mut ops, &mut out)?;
+                            self.reduce(ops, out)?;
                         } else {
                             break;
                         }
@@ -296,7 +328,7 @@ impl<'a> Parser<'a> {
                     Tok::LBrack => {
                         self.pos += 1;
                         depth += 1;
-                        let base = pop(&mut out)?;
+                        let base = pop(out)?;
                         ops.push(Item::Index {
                             open: t.span,
                             args_from: args.len(),
@@ -305,7 +337,7 @@ impl<'a> Parser<'a> {
                         break;
                     }
                     Tok::Comma => {
-                        self.reduce_to_bracket(&mut ops, &mut out)?;
+                        self.reduce_to_bracket(ops, out)?;
                         match ops.last() {
                             Some(Item::Call { .. } | Item::Index { .. }) => {}
                             _ => {
@@ -317,12 +349,12 @@ impl<'a> Parser<'a> {
                                 .help("write `max(a, b)`; `(a, b)` is not a value"));
                             }
                         }
-                        args.push(pop(&mut out)?);
+                        args.push(pop(out)?);
                         self.pos += 1;
                         break;
                     }
                     Tok::RParen | Tok::RBrack => {
-                        self.reduce_to_bracket(&mut ops, &mut out)?;
+                        self.reduce_to_bracket(ops, out)?;
                         self.pos += 1;
                         depth = depth.saturating_sub(1);
                         match (ops.pop(), t.tok) {
@@ -336,7 +368,7 @@ impl<'a> Parser<'a> {
                                 }),
                                 Tok::RParen,
                             ) => {
-                                args.push(pop(&mut out)?);
+                                args.push(pop(out)?);
                                 let list: Vec<ExprId> = args.drain(args_from..).collect();
                                 let span = name.to(t.span);
                                 if !arity.accepts(list.len()) {
@@ -350,7 +382,7 @@ impl<'a> Parser<'a> {
                                 out.push(self.call(op, &list, span));
                             }
                             (Some(Item::Index { open, args_from }), Tok::RBrack) => {
-                                args.push(pop(&mut out)?);
+                                args.push(pop(out)?);
                                 let list: Vec<ExprId> = args.drain(args_from..).collect();
                                 let span = self.program.ast.span(list[0]).to(t.span);
                                 if list.len() > 3 {
@@ -389,16 +421,16 @@ impl<'a> Parser<'a> {
                                         t.tok.describe(self.text(t.span))
                                     )));
                             }
-                            self.reduce(&mut ops, &mut out)?;
+                            self.reduce(ops, out)?;
                         }
-                        return pop(&mut out);
+                        return pop(out);
                     }
                     _ => {
                         let prev = self.tokens[self.pos.saturating_sub(1)];
                         let mut e = self
                             .unexpected(t, "an operator")
                             .label("an operator is missing before this");
-                        if matches!(t.tok, Tok::Name | Tok::Num(_) | Tok::LParen) {
+                        if matches!(t.tok, Tok::Name | Tok::Num | Tok::LParen) {
                             e = e.help(format!(
                                 "write `{} * {}` for a product",
                                 self.text(prev.span),
