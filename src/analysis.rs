@@ -3,7 +3,7 @@
 //! backward.
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::eval::{Backward, Forward, backward, forward, param_span};
+use crate::eval::{Backward, Forward, backward_with, forward, param_span};
 use crate::graph::{Circuit, lower};
 use crate::input::Assignment;
 use crate::syntax::{Program, parse};
@@ -63,10 +63,21 @@ impl Analysis {
     /// assert_eq!(n.forward.values[a.circuit.output.index()], Value::Scalar(-12.0));
     /// ```
     pub fn evaluate(&mut self, at: &[Assignment], grad: &Value) -> Result<()> {
+        self.evaluate_keeping(at, grad, true)
+    }
+
+    /// [`Analysis::evaluate`] for results only: the backward pass does not keep
+    /// each edge's contribution ([`crate::eval::Backward::edge_grads`] stays
+    /// empty), which only the explanation and the diagrams read.
+    pub fn evaluate_results(&mut self, at: &[Assignment], grad: &Value) -> Result<()> {
+        self.evaluate_keeping(at, grad, false)
+    }
+
+    fn evaluate_keeping(&mut self, at: &[Assignment], grad: &Value, edges: bool) -> Result<()> {
         let params = self.bind(at)?;
         let attach = |e: Error| e.with_source("program", &self.source);
         let fwd = forward(&self.circuit, &params).map_err(attach)?;
-        let bwd = backward(&self.circuit, &fwd, grad).map_err(attach)?;
+        let bwd = backward_with(&self.circuit, &fwd, grad, edges).map_err(attach)?;
         self.numeric = Some(Numeric {
             params,
             forward: fwd,

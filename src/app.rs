@@ -38,8 +38,14 @@ pub fn render(source: &str, cli: &Cli) -> Result<String> {
         Some(g) => parse_grad(g)?,
         None => Value::Scalar(1.0),
     };
+    // Only the text explanation reads what flowed along each edge.
+    let explain_edges = cli.format == Format::Text && !cli.summary;
     if !cli.at.is_empty() || analysis.circuit.params.is_empty() {
-        analysis.evaluate(&at, &grad)?;
+        if explain_edges {
+            analysis.evaluate(&at, &grad)?;
+        } else {
+            analysis.evaluate_results(&at, &grad)?;
+        }
     } else if cli.grad.is_some() {
         // Without values there is nothing to scale; the gradient is still checked above.
     }

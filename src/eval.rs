@@ -30,7 +30,8 @@ pub struct Backward {
     /// no gradient is needed (constants, index arithmetic, dead stages).
     pub grads: Vec<Option<Value>>,
     /// What flowed along each edge (by edge index): the branch contributions that
-    /// add up at a fork.
+    /// add up at a fork. Empty when the pass was run without them
+    /// ([`backward_with`]): only the explanation and the diagrams read them.
     pub edge_grads: Vec<Option<Value>>,
     /// The subgradient chosen at each kink, by gate.
     pub kinks: Vec<(GateId, &'static str)>,
@@ -207,6 +208,18 @@ fn check_indices(c: &Circuit, g: GateId, ins: &[&Value]) -> Result<()> {
 /// assert_eq!(g, [Some(Value::Scalar(-8.0)), Some(Value::Scalar(6.0))]);
 /// ```
 pub fn backward(c: &Circuit, fwd: &Forward, upstream: &Value) -> Result<Backward> {
+    backward_with(c, fwd, upstream, true)
+}
+
+/// [`backward`], keeping each edge's contribution in [`Backward::edge_grads`]
+/// only when `edges` is set: results-only runs (`--summary`, the JSON report)
+/// skip a value per edge.
+pub fn backward_with(
+    c: &Circuit,
+    fwd: &Forward,
+    upstream: &Value,
+    edges: bool,
+) -> Result<Backward> {
     let out_shape = fwd.shapes[c.output.index()];
     let upstream = match upstream {
         Value::Scalar(x) => Value::filled(out_shape, *x),
@@ -232,7 +245,11 @@ pub fn backward(c: &Circuit, fwd: &Forward, upstream: &Value) -> Result<Backward
     };
     let req = c.requires_grad_slice();
     let mut grads: Vec<Option<Value>> = vec![None; c.len()];
-    let mut edge_grads: Vec<Option<Value>> = vec![None; c.graph.edge_count()];
+    let mut edge_grads: Vec<Option<Value>> = if edges {
+        vec![None; c.graph.edge_count()]
+    } else {
+        Vec::new()
+    };
     let mut kinks = Vec::new();
     let mut notes = Notes::default();
     if req[c.output.index()] {
@@ -263,12 +280,15 @@ pub fn backward(c: &Circuit, fwd: &Forward, upstream: &Value) -> Result<Backward
             notes.push(format!("at `{} = {}`: {why}", c.label(g), c.formula(g)));
         }
         for (edge, input, contribution) in sends {
+            let kept = edges.then(|| contribution.clone());
             match &mut grads[input.index()] {
                 // Gradients add at forks: +=, never =.
                 Some(acc) => acc.add_assign(&contribution),
-                slot @ None => *slot = Some(contribution.clone()),
+                slot @ None => *slot = Some(contribution),
             }
-            edge_grads[edge] = Some(contribution);
+            if kept.is_some() {
+                edge_grads[edge] = kept;
+            }
         }
     }
     Ok(Backward {

@@ -121,9 +121,7 @@ impl StageNames {
 
     /// Every (gate, stage name), by gate.
     pub fn iter(&self) -> impl Iterator<Item = (GateId, &str)> {
-        self.entries
-            .iter()
-            .map(|&(g, n)| (g, self.names.get(n)))
+        self.entries.iter().map(|&(g, n)| (g, self.names.get(n)))
     }
 
     /// Every stage name.
@@ -414,7 +412,9 @@ impl<'p> Lowering<'p> {
                 in_start,
                 in_list: Vec::with_capacity(n * 2),
             },
-            memo: HashTable::new(),
+            // Sized for one gate per AST node, the most there can be: growing
+            // the table rehashed every gate seen so far, several times over.
+            memo: HashTable::with_capacity(n),
             params: Vec::new(),
             scope: vec![None; program.ast.names.len()],
             stage_names: Vec::new(),
@@ -440,9 +440,8 @@ impl<'p> Lowering<'p> {
         }
         dag.in_start.push(dag.in_list.len() as u32);
         let dag = &self.dag;
-        self.memo.insert_unique(hash, id, |&g| {
-            key_hash(dag.graph[g.0].op, dag.inputs(g))
-        });
+        self.memo
+            .insert_unique(hash, id, |&g| key_hash(dag.graph[g.0].op, dag.inputs(g)));
         id
     }
 

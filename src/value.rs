@@ -136,10 +136,25 @@ impl Value {
     }
 
     /// Every element, in row-major order.
-    pub fn elements(&self) -> Box<dyn Iterator<Item = f64> + '_> {
+    pub fn elements(&self) -> impl Iterator<Item = f64> + '_ {
+        // An enum, not a boxed iterator: the forward pass asks every gate's
+        // value whether it is finite, and a scalar must not allocate for that.
+        enum Elements<'a> {
+            One(Option<f64>),
+            Many(ndarray::iter::Iter<'a, f64, IxDyn>),
+        }
+        impl Iterator for Elements<'_> {
+            type Item = f64;
+            fn next(&mut self) -> Option<f64> {
+                match self {
+                    Elements::One(x) => x.take(),
+                    Elements::Many(it) => it.next().copied(),
+                }
+            }
+        }
         match self {
-            Value::Scalar(x) => Box::new(std::iter::once(*x)),
-            Value::Tensor(a) => Box::new(a.iter().copied()),
+            Value::Scalar(x) => Elements::One(Some(*x)),
+            Value::Tensor(a) => Elements::Many(a.iter()),
         }
     }
 
@@ -265,7 +280,10 @@ impl Value {
 
     /// True when every element is finite.
     pub fn is_finite(&self) -> bool {
-        self.elements().all(f64::is_finite)
+        match self {
+            Value::Scalar(x) => x.is_finite(),
+            Value::Tensor(a) => a.iter().all(|x| x.is_finite()),
+        }
     }
 }
 

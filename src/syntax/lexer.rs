@@ -127,21 +127,50 @@ fn punct(i: &str) -> IResult<&str, Tok> {
 /// Splits `src` into tokens, ending with [`Tok::Eof`]. Spaces, tabs, carriage
 /// returns and `#` comments are skipped.
 pub fn tokenize(src: &str) -> Result<Vec<Token>> {
-    let mut tokens = Vec::with_capacity(src.len() / 2 + 1);
-    let mut rest = src;
+    let mut lexer = Lexer::new(src);
+    let mut tokens = Vec::new();
     loop {
-        rest = rest.trim_start_matches([' ', '\t', '\r', '\u{feff}']);
-        if rest.starts_with('#') {
-            rest = rest.find('\n').map_or("", |n| &rest[n..]);
-            continue;
+        let t = lexer.next_token()?;
+        tokens.push(t);
+        if t.tok == Tok::Eof {
+            return Ok(tokens);
         }
+    }
+}
+
+/// The tokens of a text, one at a time: the parser pulls them as it goes, so a
+/// million-stage program never holds its whole token list.
+#[derive(Clone, Debug)]
+pub struct Lexer<'a> {
+    src: &'a str,
+    rest: &'a str,
+}
+
+impl<'a> Lexer<'a> {
+    /// A lexer at the start of `src`.
+    pub fn new(src: &'a str) -> Lexer<'a> {
+        Lexer { src, rest: src }
+    }
+
+    /// The next token; [`Tok::Eof`] at the end, again and again.
+    pub fn next_token(&mut self) -> Result<Token> {
+        let src = self.src;
+        let mut rest = self.rest;
+        loop {
+            rest = rest.trim_start_matches([' ', '\t', '\r', '\u{feff}']);
+            if rest.starts_with('#') {
+                rest = rest.find('\n').map_or("", |n| &rest[n..]);
+                continue;
+            }
+            break;
+        }
+        self.rest = rest;
         let start = src.len() - rest.len();
         if rest.is_empty() {
-            tokens.push(Token {
+            return Ok(Token {
                 tok: Tok::Eof,
                 span: Span::new(start, start),
             });
-            return Ok(tokens);
         }
         // Most tokens are ASCII names and punctuation: those are recognised
         // from their first byte, without nom's alternatives.
@@ -215,11 +244,11 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>> {
             .help("operators are + - * / ^ ** · @; names are letters, digits and _"));
         };
         let end = src.len() - next.len();
-        tokens.push(Token {
+        self.rest = next;
+        Ok(Token {
             tok,
             span: Span::new(start, end),
-        });
-        rest = next;
+        })
     }
 }
 
@@ -254,18 +283,7 @@ mod tests {
         assert_eq!(
             kinds("σ·β − x**2 @ y # comment\n;"),
             vec![
-                Name,
-                Dot,
-                Name,
-                Minus,
-                Name,
-                Caret,
-                Num,
-                Dot,
-                Name,
-                Newline,
-                Semi,
-                Eof
+                Name, Dot, Name, Minus, Name, Caret, Num, Dot, Name, Newline, Semi, Eof
             ]
         );
     }

@@ -7,7 +7,7 @@
 //! before parents.
 
 use super::ast::{Expr, ExprId, Program, Stmt, StmtKind, Sym};
-use super::lexer::{Tok, Token, number_value, tokenize};
+use super::lexer::{Lexer, Tok, Token, number_value};
 use crate::error::{Error, Result, Span};
 use crate::gate::{self, Arity, Op, prec};
 
@@ -18,25 +18,54 @@ use crate::gate::{self, Arity, Op, prec};
 /// assert_eq!(p.ast.bracketed(p.stmts[0].body), "((-(x ^ 2)) + y)");
 /// ```
 pub fn parse(src: &str) -> Result<Program> {
-    let tokens = tokenize(src)?;
     let mut p = Parser {
         src,
-        tokens: &tokens,
-        pos: 0,
+        lexer: Lexer::new(src),
+        lex_error: None,
+        cur: EOF,
+        next: EOF,
+        prev: EOF,
         program: Program::default(),
-        syms: rustc_hash::FxHashMap::default(),
+        syms: rustc_hash::FxHashMap::with_capacity_and_hasher(
+            src.len() / 64,
+            rustc_hash::FxBuildHasher,
+        ),
         ops: Vec::new(),
         out: Vec::new(),
         args: Vec::new(),
     };
-    p.program()?;
+    p.advance(2);
+    let parsed = p.program();
+    // A character the lexer rejects is reported before any syntax error, wherever
+    // it is: the first such error, as if the whole text had been split first.
+    if parsed.is_err() {
+        while p.lex_error.is_none() && p.peek().tok != Tok::Eof {
+            p.advance(1);
+        }
+    }
+    if let Some(e) = p.lex_error {
+        return Err(e);
+    }
+    parsed?;
     Ok(p.program)
 }
 
+const EOF: Token = Token {
+    tok: Tok::Eof,
+    span: Span { start: 0, end: 0 },
+};
+
 struct Parser<'a> {
     src: &'a str,
-    tokens: &'a [Token],
-    pos: usize,
+    /// Tokens are pulled as the parser goes (a million-stage program never
+    /// holds its token list); a lexer error ends the text (as [`Tok::Eof`]) and
+    /// is kept, to be reported in place of whatever follows.
+    lexer: Lexer<'a>,
+    lex_error: Option<Error>,
+    /// The current token, the one after it, and the last one consumed.
+    cur: Token,
+    next: Token,
+    prev: Token,
     program: Program,
     /// The names seen so far, to intern them.
     syms: rustc_hash::FxHashMap<&'a str, Sym>,
@@ -78,12 +107,41 @@ impl Item {
 }
 
 impl<'a> Parser<'a> {
-    fn peek(&self) -> Token {
-        self.tokens[self.pos.min(self.tokens.len() - 1)]
+    /// The lexer's next token; [`Tok::Eof`] once it has failed.
+    fn lex(&mut self) -> Token {
+        if self.lex_error.is_none() {
+            match self.lexer.next_token() {
+                Ok(t) => return t,
+                Err(e) => self.lex_error = Some(e),
+            }
+        }
+        let end = self.src.len();
+        Token {
+            tok: Tok::Eof,
+            span: Span::new(end, end),
+        }
     }
 
+    fn peek(&self) -> Token {
+        self.cur
+    }
+
+    /// The kind of the token `k` places ahead: 0, the current one, or 1.
     fn peek_at(&self, k: usize) -> Tok {
-        self.tokens.get(self.pos + k).map_or(Tok::Eof, |t| t.tok)
+        debug_assert!(
+            k <= 1,
+            "one token of lookahead; a header reads ahead on its own"
+        );
+        if k == 0 { self.cur.tok } else { self.next.tok }
+    }
+
+    /// Consumes `n` tokens.
+    fn advance(&mut self, n: usize) {
+        for _ in 0..n {
+            self.prev = self.cur;
+            self.cur = self.next;
+            self.next = self.lex();
+        }
     }
 
     fn text(&self, span: Span) -> &'a str {
@@ -111,7 +169,7 @@ impl<'a> Parser<'a> {
     fn program(&mut self) -> Result<()> {
         loop {
             while matches!(self.peek().tok, Tok::Newline | Tok::Semi) {
-                self.pos += 1;
+                self.advance(1);
             }
             if self.peek().tok == Tok::Eof {
                 break;
@@ -137,17 +195,15 @@ impl<'a> Parser<'a> {
         let start = self.peek().span;
         if self.peek().tok == Tok::Name && self.peek_at(1) == Tok::Eq {
             let name = self.peek().span;
-            self.pos += 2;
+            self.advance(2);
             let body = self.expression()?;
             return Ok(self.stmt(StmtKind::Stage, Some(name), body, first, start));
         }
         if let Some((params, after)) = self.header_params() {
             let name = self.peek().span;
-            self.pos = after;
+            self.advance(after);
             if let Some(first) = self.program.header() {
-                let first_name = first
-                    .name
-                    .map_or("", |(n, _)| self.program.ast.name(n));
+                let first_name = first.name.map_or("", |(n, _)| self.program.ast.name(n));
                 return Err(Error::syntax(name, "a program has at most one header")
                     .label("a second header")
                     .help(format!(
@@ -187,19 +243,28 @@ impl<'a> Parser<'a> {
     }
 
     /// If a header `NAME ( NAME, … ) =` starts here, the parameters' spans and
-    /// the token position just after its `=`. Line breaks inside the brackets are space.
+    /// how many tokens it takes, its `=` included. Line breaks inside the brackets are space.
     fn header_params(&self) -> Option<(Vec<Span>, usize)> {
         if self.peek().tok != Tok::Name || self.peek_at(1) != Tok::LParen {
             return None;
         }
+        // One copy of the lexer reads ahead: a header may list thousands of names.
+        let mut ahead = self.lexer.clone();
+        let eof = Token {
+            tok: Tok::Eof,
+            span: Span::new(self.src.len(), self.src.len()),
+        };
+        let mut lex = || ahead.next_token().unwrap_or(eof);
         let mut params = Vec::new();
         let mut k = 2;
         let mut expect_name = true;
         loop {
-            match self.peek_at(k) {
+            // Token 2 is the first the copy reads: tokens 0 and 1 are `cur` and `next`.
+            let t = lex();
+            match t.tok {
                 Tok::Newline => {}
                 Tok::Name if expect_name => {
-                    params.push(self.tokens[self.pos + k].span);
+                    params.push(t.span);
                     expect_name = false;
                 }
                 Tok::Comma if !expect_name => expect_name = true,
@@ -208,7 +273,7 @@ impl<'a> Parser<'a> {
             }
             k += 1;
         }
-        (self.peek_at(k + 1) == Tok::Eq).then_some((params, self.pos + k + 2))
+        (lex().tok == Tok::Eq).then_some((params, k + 2))
     }
 
     /// One expression, up to the end of its statement.
@@ -237,7 +302,7 @@ impl<'a> Parser<'a> {
             let t = self.peek();
             match t.tok {
                 Tok::Num => {
-                    self.pos += 1;
+                    self.advance(1);
                     let x = number_value(self.text(t.span));
                     out.push(self.program.ast.push(Expr::Num(x), t.span));
                 }
@@ -246,7 +311,7 @@ impl<'a> Parser<'a> {
                     let Some((op, arity)) = gate::function(name) else {
                         return Err(unknown_function(name, t.span));
                     };
-                    self.pos += 2;
+                    self.advance(2);
                     depth += 1;
                     ops.push(Item::Call {
                         op,
@@ -261,27 +326,27 @@ impl<'a> Parser<'a> {
                     continue;
                 }
                 Tok::Name => {
-                    self.pos += 1;
+                    self.advance(1);
                     let name = self.sym(t.span);
                     out.push(self.program.ast.push(Expr::Name(name), t.span));
                 }
                 Tok::LParen => {
-                    self.pos += 1;
+                    self.advance(1);
                     depth += 1;
                     ops.push(Item::Paren(t.span));
                     continue;
                 }
                 Tok::Minus => {
-                    self.pos += 1;
+                    self.advance(1);
                     ops.push(Item::Negate(t.span));
                     continue;
                 }
                 Tok::Plus => {
-                    self.pos += 1; // unary plus changes nothing
+                    self.advance(1); // unary plus changes nothing
                     continue;
                 }
                 Tok::Newline if depth > 0 => {
-                    self.pos += 1; // inside brackets a line break is just space
+                    self.advance(1); // inside brackets a line break is just space
                     continue;
                 }
                 _ => {
@@ -320,13 +385,13 @@ impl<'a> Parser<'a> {
                             break;
                         }
                     }
-                    self.pos += 1;
+                    self.advance(1);
                     ops.push(Item::Binary(op));
                     break;
                 }
                 match t.tok {
                     Tok::LBrack => {
-                        self.pos += 1;
+                        self.advance(1);
                         depth += 1;
                         let base = pop(out)?;
                         ops.push(Item::Index {
@@ -350,12 +415,12 @@ impl<'a> Parser<'a> {
                             }
                         }
                         args.push(pop(out)?);
-                        self.pos += 1;
+                        self.advance(1);
                         break;
                     }
                     Tok::RParen | Tok::RBrack => {
                         self.reduce_to_bracket(ops, out)?;
-                        self.pos += 1;
+                        self.advance(1);
                         depth = depth.saturating_sub(1);
                         match (ops.pop(), t.tok) {
                             (Some(Item::Paren(_)), Tok::RParen) => {}
@@ -406,7 +471,7 @@ impl<'a> Parser<'a> {
                         continue;
                     }
                     Tok::Newline if depth > 0 => {
-                        self.pos += 1; // inside brackets a line break is just space
+                        self.advance(1); // inside brackets a line break is just space
                         continue;
                     }
                     Tok::Newline | Tok::Semi | Tok::Eof | Tok::Eq => {
@@ -426,7 +491,7 @@ impl<'a> Parser<'a> {
                         return pop(out);
                     }
                     _ => {
-                        let prev = self.tokens[self.pos.saturating_sub(1)];
+                        let prev = self.prev;
                         let mut e = self
                             .unexpected(t, "an operator")
                             .label("an operator is missing before this");
