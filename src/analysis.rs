@@ -41,11 +41,16 @@ impl Analysis {
     /// assert_eq!(a.circuit.output_name, "f");
     /// ```
     pub fn new(source: &str) -> Result<Analysis> {
-        let attach = |e: Error| e.with_source("program", source);
-        let program = parse(source).map_err(attach)?;
+        Analysis::from_source(source.to_string())
+    }
+
+    /// [`Analysis::new`], keeping `source` rather than a copy of it.
+    pub fn from_source(source: String) -> Result<Analysis> {
+        let attach = |e: Error| e.with_source("program", &source);
+        let program = parse(&source).map_err(attach)?;
         let circuit = lower(&program).map_err(attach)?;
         Ok(Analysis {
-            source: source.to_string(),
+            source,
             program,
             circuit,
             numeric: None,

@@ -8,15 +8,59 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::explain::{json, text};
 use crate::input::{parse_assignments, parse_grad};
 use crate::value::Value;
-use std::io::{IsTerminal, Read};
+use std::io::{IsTerminal, Read, Write};
 
 /// Runs the tool; returns what to print on standard output.
 pub fn run(cli: &Cli) -> Result<String> {
+    Ok(prepare(cli)?.into_string())
+}
+
+/// What a run has to say, ready to be written: every error has happened by the
+/// time a `Rendered` exists, so writing it is all that is left (nothing reaches
+/// standard output before then). A JSON report is kept as the analysis it is
+/// written from, and streamed out gate by gate by [`Rendered::write_to`].
+pub struct Rendered {
+    view: View,
+}
+
+enum View {
+    Text(String),
+    Json(Box<Analysis>, json::Extras),
+}
+
+impl Rendered {
+    /// Writes the output.
+    pub fn write_to(&self, w: &mut dyn Write) -> std::io::Result<()> {
+        match &self.view {
+            View::Text(s) => w.write_all(s.as_bytes()),
+            View::Json(a, extras) => json::write_report(w, a, extras),
+        }
+    }
+
+    /// The output as a string.
+    pub fn into_string(self) -> String {
+        match self.view {
+            View::Text(s) => s,
+            View::Json(..) => {
+                let mut out = Vec::new();
+                // Writing to memory cannot fail, and serde_json writes UTF-8.
+                let _ = self.write_to(&mut out);
+                String::from_utf8(out).unwrap_or_default()
+            }
+        }
+    }
+}
+
+/// Runs the tool up to its output: reads and analyses the program, writes any
+/// files, and returns what standard output is to receive.
+pub fn prepare(cli: &Cli) -> Result<Rendered> {
     if let Some(what) = cli.generate {
-        return Ok(crate::generate::generate(what));
+        return Ok(Rendered {
+            view: View::Text(crate::generate::generate(what)),
+        });
     }
     let source = read_program(cli)?;
-    render(&source, cli)
+    prepare_source(source, cli)
 }
 
 /// Analyses `source` with the options of `cli` (the program and file in `cli`
@@ -29,7 +73,11 @@ pub fn run(cli: &Cli) -> Result<String> {
 /// assert!(out.contains("\"value\": -12"));
 /// ```
 pub fn render(source: &str, cli: &Cli) -> Result<String> {
-    let mut analysis = Analysis::new(source)?;
+    Ok(prepare_source(source.to_string(), cli)?.into_string())
+}
+
+fn prepare_source(source: String, cli: &Cli) -> Result<Rendered> {
+    let mut analysis = Analysis::from_source(source)?;
     let mut at = Vec::new();
     for arg in &cli.at {
         at.extend(parse_assignments(arg)?);
@@ -54,17 +102,14 @@ pub fn render(source: &str, cli: &Cli) -> Result<String> {
         summary: cli.summary,
         ..text::Options::default()
     };
-    Ok(match cli.format {
-        Format::Text => text::explain(&analysis, opts).render(color),
+    let view = match cli.format {
+        Format::Text => View::Text(text::explain(&analysis, opts).render(color)),
         Format::Json => {
             let extras = json::Extras {
                 summary: cli.summary,
                 ..json::Extras::default()
             };
-            let mut s = serde_json::to_string_pretty(&json::report(&analysis, &extras))
-                .map_err(|e| Error::new(ErrorKind::Io, format!("cannot write the report: {e}")))?;
-            s.push('\n');
-            s
+            View::Json(Box::new(analysis), extras)
         }
         Format::Dot | Format::Latex => {
             return Err(Error::new(
@@ -72,7 +117,8 @@ pub fn render(source: &str, cli: &Cli) -> Result<String> {
                 "this --format is not available yet",
             ));
         }
-    })
+    };
+    Ok(Rendered { view })
 }
 
 /// The program text: the argument, a file, or standard input.

@@ -96,8 +96,7 @@ pub fn forward(c: &Circuit, params: &[Value]) -> Result<Forward> {
         let gate = c.gate(g);
         let inputs = c.input_slice(g);
         let value = {
-            let ins: smallvec::SmallVec<[&Value; 3]> =
-                inputs.iter().map(|i| &values[i.index()]).collect();
+            let ins = gather(&values, inputs);
             let value = match gate.op {
                 Op::Input(i) => params[i as usize].clone(),
                 Op::Index => {
@@ -264,8 +263,7 @@ pub fn backward_with(
             continue;
         }
         let inputs = c.input_slice(g);
-        let ins: smallvec::SmallVec<[&Value; 3]> =
-            inputs.iter().map(|i| &fwd.values[i.index()]).collect();
+        let ins = gather(&fwd.values, inputs);
         let out = &fwd.values[g.index()];
         let mut sends: smallvec::SmallVec<[(usize, GateId, Value); 3]> = smallvec::SmallVec::new();
         for (slot, &input) in inputs.iter().enumerate() {
@@ -298,6 +296,16 @@ pub fn backward_with(
         kinks,
         notes: notes.finish("subgradient"),
     })
+}
+
+/// The values of a gate's inputs. A loop of pushes: collecting an iterator into
+/// a SmallVec cost more than the gate's own arithmetic.
+fn gather<'v>(values: &'v [Value], inputs: &[GateId]) -> smallvec::SmallVec<[&'v Value; 4]> {
+    let mut ins = smallvec::SmallVec::new();
+    for i in inputs {
+        ins.push(&values[i.index()]);
+    }
+    ins
 }
 
 /// Notes, capped so that a million-gate circuit does not print a million lines.

@@ -545,8 +545,10 @@ impl<'p> Lowering<'p> {
                         }
                     },
                     Expr::Apply { op, .. } => {
-                        let inputs: SmallVec<[GateId; 3]> =
-                            ast.args(id).iter().map(|a| gate_of[a.index()]).collect();
+                        let mut inputs: SmallVec<[GateId; 4]> = SmallVec::new();
+                        for a in ast.args(id) {
+                            inputs.push(gate_of[a.index()]);
+                        }
                         self.add(*op, &inputs, span)
                     }
                 };

@@ -155,17 +155,24 @@ impl<'a> Lexer<'a> {
     /// The next token; [`Tok::Eof`] at the end, again and again.
     pub fn next_token(&mut self) -> Result<Token> {
         let src = self.src;
-        let mut rest = self.rest;
+        let bytes = src.as_bytes();
+        // Spaces, tabs, carriage returns, byte-order marks and comments, byte by byte.
+        let mut start = src.len() - self.rest.len();
         loop {
-            rest = rest.trim_start_matches([' ', '\t', '\r', '\u{feff}']);
-            if rest.starts_with('#') {
-                rest = rest.find('\n').map_or("", |n| &rest[n..]);
-                continue;
+            match bytes.get(start) {
+                Some(b' ' | b'\t' | b'\r') => start += 1,
+                Some(0xEF) if bytes[start..].starts_with("\u{feff}".as_bytes()) => start += 3,
+                Some(b'#') => {
+                    start = bytes[start..]
+                        .iter()
+                        .position(|&b| b == b'\n')
+                        .map_or(bytes.len(), |n| start + n);
+                }
+                _ => break,
             }
-            break;
         }
+        let rest = &src[start..];
         self.rest = rest;
-        let start = src.len() - rest.len();
         if rest.is_empty() {
             return Ok(Token {
                 tok: Tok::Eof,
@@ -177,10 +184,12 @@ impl<'a> Lexer<'a> {
         let b = rest.as_bytes()[0];
         let quick = match b {
             b'a'..=b'z' | b'A'..=b'Z' | b'_' => {
-                let n = rest
-                    .bytes()
-                    .position(|c| !(c.is_ascii_alphanumeric() || c == b'_'))
-                    .unwrap_or(rest.len());
+                let tail = &rest.as_bytes()[1..];
+                let mut n = 0;
+                while n < tail.len() && (tail[n].is_ascii_alphanumeric() || tail[n] == b'_') {
+                    n += 1;
+                }
+                let n = n + 1;
                 // A name that goes on in non-ASCII letters (`xσ`) takes the slow path.
                 (rest.as_bytes().get(n).is_none_or(u8::is_ascii)).then_some((n, Tok::Name))
             }

@@ -151,8 +151,13 @@ impl<'a> Parser<'a> {
     /// The symbol of the name at `span`.
     fn sym(&mut self, span: Span) -> Sym {
         let text = self.text(span);
-        let names = &mut self.program.ast.names;
-        *self.syms.entry(text).or_insert_with(|| names.push(text))
+        // Most names are uses of a name already seen: look up before inserting.
+        if let Some(&sym) = self.syms.get(text) {
+            return sym;
+        }
+        let sym = self.program.ast.names.push(text);
+        self.syms.insert(text, sym);
+        sym
     }
 
     fn unexpected(&self, t: Token, expected: &str) -> Error {
@@ -434,7 +439,8 @@ impl<'a> Parser<'a> {
                                 Tok::RParen,
                             ) => {
                                 args.push(pop(out)?);
-                                let list: Vec<ExprId> = args.drain(args_from..).collect();
+                                let list: smallvec::SmallVec<[ExprId; 4]> =
+                                    args.drain(args_from..).collect();
                                 let span = name.to(t.span);
                                 if !arity.accepts(list.len()) {
                                     return Err(arity_error(
@@ -448,7 +454,8 @@ impl<'a> Parser<'a> {
                             }
                             (Some(Item::Index { open, args_from }), Tok::RBrack) => {
                                 args.push(pop(out)?);
-                                let list: Vec<ExprId> = args.drain(args_from..).collect();
+                                let list: smallvec::SmallVec<[ExprId; 4]> =
+                                    args.drain(args_from..).collect();
                                 let span = self.program.ast.span(list[0]).to(t.span);
                                 if list.len() > 3 {
                                     return Err(Error::syntax(
