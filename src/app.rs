@@ -5,10 +5,14 @@
 use crate::analysis::Analysis;
 use crate::cli::{Cli, Format};
 use crate::error::{Error, ErrorKind, Result};
-use crate::explain::{json, text};
+use crate::explain::{Doc, derivatives, json, latex, text};
 use crate::input::{parse_assignments, parse_grad};
+use crate::symbolic::Symbolic;
 use crate::value::Value;
 use std::io::{IsTerminal, Read, Write};
+
+/// Circuits larger than this get no symbolic derivatives in the text view.
+const TEXT_SYMBOLIC_LIMIT: usize = 200_000;
 
 /// Runs the tool; returns what to print on standard output.
 pub fn run(cli: &Cli) -> Result<String> {
@@ -88,7 +92,9 @@ fn prepare_source(source: String, cli: &Cli) -> Result<Rendered> {
     };
     // Only the text explanation reads what flowed along each edge.
     let explain_edges = cli.format == Format::Text && !cli.summary;
-    if !cli.at.is_empty() || analysis.circuit.params.is_empty() {
+    // --check compares numbers, so it needs values: without them, evaluating
+    // reports the missing one.
+    if !cli.at.is_empty() || analysis.circuit.params.is_empty() || cli.check {
         if explain_edges {
             analysis.evaluate(&at, &grad)?;
         } else {
@@ -102,16 +108,70 @@ fn prepare_source(source: String, cli: &Cli) -> Result<Rendered> {
         summary: cli.summary,
         ..text::Options::default()
     };
+    let check = if cli.check {
+        Some(crate::check::check(&analysis)?)
+    } else {
+        None
+    };
+    // The symbolic derivatives are in every view except the summaries; the text
+    // shows a few lines of each, so for a huge circuit it leaves them to JSON.
+    let gates = analysis.circuit.len();
+    let symbolic = match cli.format {
+        Format::Json => !cli.summary,
+        Format::Text => !cli.summary && gates <= TEXT_SYMBOLIC_LIMIT,
+        Format::Latex => true,
+        Format::Dot => false,
+    }
+    .then(|| Symbolic::new(&analysis));
+    let mut notes: Vec<String> = Vec::new();
+    if cli.format == Format::Text && !cli.summary && symbolic.is_none() {
+        notes.push(format!(
+            "the circuit has {gates} gates: the text leaves out its symbolic derivatives (--format json has them)"
+        ));
+    }
+    if let Some(s) = &symbolic {
+        notes.extend(s.notes.iter().cloned());
+    }
+    if let Some(k) = &check {
+        notes.extend(k.notes.iter().cloned());
+    }
     let view = match cli.format {
-        Format::Text => View::Text(text::explain(&analysis, opts).render(color)),
+        Format::Text => {
+            let mut extra = Doc::default();
+            if let Some(s) = &symbolic {
+                derivatives::derivatives(&mut extra, &analysis, s);
+            }
+            if let Some(k) = &check {
+                derivatives::check(&mut extra, &analysis, k, !cli.summary);
+            }
+            View::Text(text::explain_with(&analysis, opts, extra, &notes).render(color))
+        }
+        Format::Latex => {
+            let s = symbolic.unwrap_or_else(|| Symbolic::new(&analysis));
+            let mut out = latex::document(&analysis, &s);
+            // Notes and the check's verdict travel as comments: the fragment still compiles.
+            for n in text::notes(&analysis).iter().chain(&notes) {
+                out.push_str(&format!("% note: {n}\n"));
+            }
+            if let Some(k) = &check {
+                out.push_str(&format!(
+                    "% gradient check: max relative error {} — {}\n",
+                    derivatives::rel(k.max_rel_error),
+                    if k.ok { "ok" } else { "NOT ok" }
+                ));
+            }
+            View::Text(out)
+        }
         Format::Json => {
             let extras = json::Extras {
                 summary: cli.summary,
-                ..json::Extras::default()
+                symbolic: symbolic.as_ref().map(|s| s.json_entries(&analysis.circuit)),
+                check: check.as_ref().map(|k| (k.max_rel_error, k.ok)),
+                notes,
             };
             View::Json(Box::new(analysis), extras)
         }
-        Format::Dot | Format::Latex => {
+        Format::Dot => {
             return Err(Error::new(
                 ErrorKind::Usage,
                 "this --format is not available yet",

@@ -99,7 +99,7 @@ pub fn forward(c: &Circuit, params: &[Value]) -> Result<Forward> {
             let ins = gather(&values, inputs);
             let value = match gate.op {
                 Op::Input(i) => params[i as usize].clone(),
-                Op::Index => {
+                Op::Index | Op::Scatter => {
                     check_indices(c, g, &ins)?;
                     gate.op
                         .forward(&ins)
@@ -149,9 +149,10 @@ fn check_indices(c: &Circuit, g: GateId, ins: &[&Value]) -> Result<()> {
         Shape::Matrix(r, k) => vec![r, k],
         Shape::Scalar => vec![],
     };
-    for (k, v) in ins[1..].iter().enumerate() {
+    let first = c.op(g).first_index().unwrap_or(1);
+    for (k, v) in ins[first..].iter().enumerate() {
         let x = v.as_scalar().unwrap_or(f64::NAN);
-        let index = c.inputs(g)[k + 1];
+        let index = c.inputs(g)[k + first];
         // `index 5`, `index \`i\` = 5`, `index \`i + 1\` = 5`: a literal is its own value.
         let named = match c.op(index) {
             Op::Const(_) => format!("index {}", crate::value::fmt_num(x)),

@@ -66,6 +66,10 @@ pub enum Op {
     /// `v[i]`, `M[i]`, `M[i, j]`: the first input is indexed by the others, which
     /// carry no gradient.
     Index,
+    /// `scatter(x, v, i)`, `scatter(x, v, i, j)`: zeros shaped like `x`, with `v`
+    /// at `x[i]` or `x[i, j]` — the gradient of indexing, so that the symbolic
+    /// derivative of `v[i]` can be written (an extension).
+    Scatter,
 }
 
 /// How many arguments a function takes.
@@ -123,6 +127,14 @@ pub const FUNCTIONS: &[(&str, Op, Arity)] = &[
     ("outer", Op::Outer, Arity::exactly(2)),
     ("step", Op::Step, Arity::exactly(1)),
     ("sign", Op::Sign, Arity::exactly(1)),
+    (
+        "scatter",
+        Op::Scatter,
+        Arity {
+            min: 3,
+            max: Some(4),
+        },
+    ),
 ];
 
 /// Looks up a built-in function by name.
@@ -209,6 +221,7 @@ impl Op {
             Op::Transpose => "transpose",
             Op::Outer => "outer",
             Op::Index => "index",
+            Op::Scatter => "scatter",
         }
     }
 
@@ -243,7 +256,20 @@ impl Op {
     /// True for gates whose inputs do not feed a gradient back through every slot:
     /// an index's position carries none.
     pub fn carries_gradient(self, slot: usize) -> bool {
-        !(matches!(self, Op::Index) && slot > 0)
+        match self {
+            Op::Index => slot == 0,
+            Op::Scatter => slot < 2,
+            _ => true,
+        }
+    }
+
+    /// The operand position where a gate's indices start, for gates that index.
+    pub fn first_index(self) -> Option<usize> {
+        match self {
+            Op::Index => Some(1),
+            Op::Scatter => Some(2),
+            _ => None,
+        }
     }
 
     /// True for gates that act element by element (with scalar broadcasting), whose
@@ -251,7 +277,7 @@ impl Op {
     pub fn is_elementwise(self) -> bool {
         !matches!(
             self,
-            Op::Dot | Op::Sum | Op::Mean | Op::Transpose | Op::Outer | Op::Index
+            Op::Dot | Op::Sum | Op::Mean | Op::Transpose | Op::Outer | Op::Index | Op::Scatter
         )
     }
 
@@ -298,6 +324,9 @@ impl Op {
             Op::Outer => "outer-product gate: u vᵀ passes grad·v to u and gradᵀ·u to v",
             Op::Index => {
                 "index gate: routes the gradient to the selected element; the index itself gets none"
+            }
+            Op::Scatter => {
+                "scatter gate: the gradient of indexing — passes back the gradient's element at the index to the value, nothing to the template"
             }
         }
     }
@@ -368,6 +397,16 @@ impl Op {
                         s.describe()
                     )),
                 }
+            }
+            Op::Scatter => {
+                let at = Op::Index.out_shape(&[&[ins[0]][..], &ins[2..]].concat())?;
+                if ins[1] != at {
+                    return Err(format!(
+                        "cannot scatter a {} value into a {} position of a {} value",
+                        ins[1], at, ins[0]
+                    ));
+                }
+                Ok(ins[0])
             }
             _ => Ok(ins[0]),
         }
@@ -449,13 +488,8 @@ impl Op {
             Op::Mean => Value::Scalar(ins[0].sum() / ins[0].shape().len() as f64),
             Op::Transpose => ins[0].transpose(),
             Op::Outer => Value::outer(ins[0], ins[1]),
-            Op::Index => {
-                let idx: Vec<usize> = ins[1..]
-                    .iter()
-                    .map(|v| v.as_scalar().unwrap_or(0.0) as usize)
-                    .collect();
-                ins[0].get(&idx)
-            }
+            Op::Index => ins[0].get(&indices(&ins[1..])),
+            Op::Scatter => Value::scatter(ins[0].shape(), &indices(&ins[2..]), ins[1]),
         })
     }
 
@@ -623,13 +657,8 @@ impl Op {
             (Op::Sum, _) => Value::filled(in_shape, grad.sum()),
             (Op::Mean, _) => Value::filled(in_shape, grad.sum() / in_shape.len() as f64),
             (Op::Transpose, _) => grad.transpose(),
-            (Op::Index, 0) => {
-                let idx: Vec<usize> = ins[1..]
-                    .iter()
-                    .map(|v| v.as_scalar().unwrap_or(0.0) as usize)
-                    .collect();
-                Value::scatter(in_shape, &idx, grad)
-            }
+            (Op::Index, 0) => Value::scatter(in_shape, &indices(&ins[1..]), grad),
+            (Op::Scatter, 1) => grad.get(&indices(&ins[2..])),
             _ => Value::filled(in_shape, 0.0),
         }
     }
@@ -650,6 +679,13 @@ impl Op {
             _ => None,
         }
     }
+}
+
+/// Index values as positions; the caller has checked that they are whole and in range.
+fn indices(ins: &[&Value]) -> Vec<usize> {
+    ins.iter()
+        .map(|v| v.as_scalar().unwrap_or(0.0) as usize)
+        .collect()
 }
 
 /// The logistic function, written to stay finite for large |x|.
@@ -755,6 +791,36 @@ mod tests {
         assert_eq!(function("exp").unwrap().1.describe(), "1 argument");
         assert!(function("σ").is_some());
         assert!(function("frobnicate").is_none());
+    }
+
+    #[test]
+    fn scatter_is_the_gradient_of_indexing() {
+        let v: Value = ndarray::array![1.0, 2.0, 3.0].into();
+        let i = s(1.0);
+        let out = Op::Scatter.forward(&[&v, &s(5.0), &i]).unwrap();
+        assert_eq!(out, ndarray::array![0.0, 5.0, 0.0].into());
+        // Its own gradient: the upstream's element at the index to the value,
+        // nothing to the template.
+        let g: Value = ndarray::array![7.0, 8.0, 9.0].into();
+        assert_eq!(Op::Scatter.vjp(1, &[&v, &s(5.0), &i], &out, &g), s(8.0));
+        assert_eq!(
+            Op::Scatter.vjp(0, &[&v, &s(5.0), &i], &out, &g),
+            Value::filled(Shape::Vector(3), 0.0)
+        );
+        assert!(!Op::Scatter.carries_gradient(2) && Op::Scatter.carries_gradient(1));
+        let m = [Shape::Matrix(2, 3), Shape::Vector(3), Shape::Scalar];
+        assert_eq!(Op::Scatter.out_shape(&m), Ok(Shape::Matrix(2, 3)));
+        let e = Op::Scatter
+            .out_shape(&[Shape::Matrix(2, 3), Shape::Vector(2), Shape::Scalar])
+            .unwrap_err();
+        assert_eq!(
+            e,
+            "cannot scatter a 2 value into a 3 position of a 2×3 value"
+        );
+        assert_eq!(
+            function("scatter").unwrap().1.describe(),
+            "3 to 4 arguments"
+        );
     }
 
     #[test]

@@ -54,6 +54,7 @@
 pub mod analysis;
 mod api;
 pub mod app;
+pub mod check;
 pub mod cli;
 pub mod datafile;
 pub mod error;
@@ -65,6 +66,7 @@ pub mod graph;
 pub mod input;
 pub mod print;
 pub mod repl;
+pub mod symbolic;
 pub mod syntax;
 pub mod value;
 

@@ -87,7 +87,7 @@ pub fn print<'a, Id: Copy + 'a>(
                         }
                         for (i, &a) in args.iter().enumerate() {
                             if i > 0 {
-                                tasks.push(Task::Text(format!(" {} ", op.symbol()).into()));
+                                tasks.push(Task::Text(spaced(op)));
                             }
                             let side = if i == 0 { Side::Left } else { Side::Right };
                             tasks.push(Task::Visit(
@@ -152,6 +152,19 @@ pub fn print<'a, Id: Copy + 'a>(
         }
     }
     out
+}
+
+/// An infix symbol with its spaces, without allocating for the common ones:
+/// a million-gate derivative prints millions of them.
+fn spaced(op: Op) -> Cow<'static, str> {
+    match op {
+        Op::Add => " + ".into(),
+        Op::Sub => " - ".into(),
+        Op::Mul => " * ".into(),
+        Op::Div => " / ".into(),
+        Op::Pow => " ^ ".into(),
+        op => format!(" {} ", op.symbol()).into(),
+    }
 }
 
 /// Whether an operator of precedence `p` needs brackets in context `ctx`.

@@ -7,74 +7,8 @@ use gradexplain::{Analysis, Span, Value};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 
-#[derive(Clone, Debug)]
-enum E {
-    Var(usize),
-    Num(f64),
-    Unary(&'static str, Box<E>),
-    Binary(&'static str, Box<E>, Box<E>),
-    Call2(&'static str, Box<E>, Box<E>),
-}
-
-const VARS: [&str; 3] = ["x", "y", "z"];
-
-fn show(e: &E) -> String {
-    match e {
-        E::Var(i) => VARS[*i].to_string(),
-        E::Num(x) => format!("{x}"),
-        E::Unary("-", a) => format!("-({})", show(a)),
-        E::Unary(f, a) => format!("{f}({})", show(a)),
-        E::Binary(op, a, b) => format!("({}) {op} ({})", show(a), show(b)),
-        E::Call2(f, a, b) => format!("{f}({}, {})", show(a), show(b)),
-    }
-}
-
-fn expr() -> impl Strategy<Value = E> {
-    let leaf = prop_oneof![
-        3 => (0..3usize).prop_map(E::Var),
-        1 => (-3i32..=3).prop_map(|k| E::Num(f64::from(k) * 0.5)),
-    ];
-    leaf.prop_recursive(4, 24, 3, |inner| {
-        let unary = prop_oneof![
-            Just("-"),
-            Just("exp"),
-            Just("log"),
-            Just("sqrt"),
-            Just("sigmoid"),
-            Just("σ"),
-            Just("tanh"),
-            Just("sin"),
-            Just("cos"),
-            Just("relu"),
-            Just("abs"),
-            Just("step"),
-            Just("sign"),
-        ];
-        prop_oneof![
-            (unary, inner.clone()).prop_map(|(f, a)| E::Unary(f, Box::new(a))),
-            (
-                prop_oneof![
-                    Just("+"),
-                    Just("-"),
-                    Just("*"),
-                    Just("/"),
-                    Just("·"),
-                    Just("^"),
-                    Just("**")
-                ],
-                inner.clone(),
-                inner.clone()
-            )
-                .prop_map(|(op, a, b)| E::Binary(op, Box::new(a), Box::new(b))),
-            (
-                prop_oneof![Just("max"), Just("min"), Just("pow")],
-                inner.clone(),
-                inner
-            )
-                .prop_map(|(f, a, b)| E::Call2(f, Box::new(a), Box::new(b))),
-        ]
-    })
-}
+mod common;
+use common::{VARS, expr, ours};
 
 fn assign(point: &[f64]) -> Vec<Assignment> {
     VARS.iter()
@@ -157,7 +91,7 @@ proptest! {
 
     #[test]
     fn backward_matches_centered_differences(e in expr(), point in prop::array::uniform3(-2.0f64..2.0)) {
-        let src = show(&e);
+        let src = ours(&e);
         if let Err(msg) = check(&src, &point) {
             prop_assert!(false, "{}", msg);
         }
@@ -177,7 +111,7 @@ fn most_generated_programs_are_actually_checked() {
             .unwrap()
             .current();
         total += 1;
-        if check(&show(&e), &p).expect("gradients agree") {
+        if check(&ours(&e), &p).expect("gradients agree") {
             checked += 1;
         }
     }

@@ -13,88 +13,9 @@ use proptest::strategy::ValueTree;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-#[derive(Clone, Debug)]
-enum E {
-    Var(usize),
-    Num(i32),
-    Unary(&'static str, Box<E>),
-    Binary(&'static str, Box<E>, Box<E>),
-    Call2(&'static str, Box<E>, Box<E>),
-}
-
-const VARS: [&str; 3] = ["x", "y", "z"];
-const UNARY: [&str; 13] = [
-    "-", "exp", "log", "sqrt", "sigmoid", "σ", "tanh", "sin", "cos", "relu", "abs", "step", "sign",
-];
-
-/// The program in the tool's language.
-fn ours(e: &E) -> String {
-    match e {
-        E::Var(i) => VARS[*i].into(),
-        E::Num(k) => format!("{k}"),
-        E::Unary("-", a) => format!("-({})", ours(a)),
-        E::Unary(f, a) => format!("{f}({})", ours(a)),
-        E::Binary(op, a, b) => format!("({}) {op} ({})", ours(a), ours(b)),
-        E::Call2(f, a, b) => format!("{f}({}, {})", ours(a), ours(b)),
-    }
-}
-
-/// The same program for SymPy.
-fn theirs(e: &E) -> String {
-    match e {
-        E::Var(i) => VARS[*i].into(),
-        E::Num(k) => format!("Integer({k})"),
-        E::Unary(f, a) => {
-            let a = theirs(a);
-            match *f {
-                "-" => format!("(-({a}))"),
-                "sigmoid" | "σ" => format!("(1/(1+exp(-({a}))))"),
-                "relu" => format!("Max(0, {a})"),
-                "abs" => format!("Abs({a})"),
-                "step" => format!("Heaviside({a}, 0)"),
-                f => format!("{f}({a})"),
-            }
-        }
-        E::Binary(op, a, b) => {
-            let op = match *op {
-                "^" | "**" => "**",
-                "·" => "*",
-                o => o,
-            };
-            format!("(({}) {op} ({}))", theirs(a), theirs(b))
-        }
-        E::Call2(f, a, b) => {
-            let f = match *f {
-                "max" => "Max",
-                "min" => "Min",
-                _ => "Pow",
-            };
-            format!("{f}({}, {})", theirs(a), theirs(b))
-        }
-    }
-}
-
-fn expr() -> impl Strategy<Value = E> {
-    let leaf = prop_oneof![3 => (0..3usize).prop_map(E::Var), 1 => (-3i32..=3).prop_map(E::Num)];
-    leaf.prop_recursive(4, 20, 3, |inner| {
-        prop_oneof![
-            (prop::sample::select(&UNARY[..]), inner.clone())
-                .prop_map(|(f, a)| E::Unary(f, Box::new(a))),
-            (
-                prop::sample::select(&["+", "-", "*", "/", "·", "^", "**"][..]),
-                inner.clone(),
-                inner.clone()
-            )
-                .prop_map(|(op, a, b)| E::Binary(op, Box::new(a), Box::new(b))),
-            (
-                prop::sample::select(&["max", "min", "pow"][..]),
-                inner.clone(),
-                inner
-            )
-                .prop_map(|(f, a, b)| E::Call2(f, Box::new(a), Box::new(b))),
-        ]
-    })
-}
+mod common;
+use common::theirs;
+use common::{VARS, expr_sized, ours};
 
 /// Away from kinks and singularities, where any subgradient is as right as another.
 fn smooth_here(a: &Analysis) -> bool {
@@ -133,7 +54,7 @@ fn generated_programs_agree_with_sympy() {
     let mut runner = proptest::test_runner::TestRunner::deterministic();
     let mut cases = Vec::new();
     while cases.len() < 400 {
-        let e = expr().new_tree(&mut runner).unwrap().current();
+        let e = expr_sized(16).new_tree(&mut runner).unwrap().current();
         let p = prop::array::uniform3(-2.0f64..2.0)
             .new_tree(&mut runner)
             .unwrap()
@@ -182,11 +103,16 @@ import sys, json
 from sympy import *
 x, y, z = symbols('x y z', real=True)
 bad = []
+skipped = 0
 for line in sys.stdin:
     src, expr, point, value, grads = json.loads(line)
-    e = sympify(expr, locals={'x': x, 'y': y, 'z': z})
-    at = {x: point[0], y: point[1], z: point[2]}
-    want = [complex(N(e.subs(at), 30))] + [complex(N(diff(e, v).subs(at), 30)) for v in (x, y, z)]
+    try:
+        e = sympify(expr, locals={'x': x, 'y': y, 'z': z})
+        at = {x: point[0], y: point[1], z: point[2]}
+        want = [complex(N(e.subs(at), 30))] + [complex(N(diff(e, v).subs(at), 30)) for v in (x, y, z)]
+    except (RecursionError, TypeError, ValueError):
+        skipped += 1  # SymPy's own limits, not a verdict on the tool
+        continue
     got = [float('nan') if g is None else g for g in [value] + grads]
     if any(abs(w.imag) > 1e-9 for w in want):
         # Complex (a negative base to a variable power): the tool must say nan.
@@ -197,6 +123,8 @@ for line in sys.stdin:
         if not (abs(w.imag) <= 1e-9 and abs(w.real - g) <= 1e-6 * max(1.0, abs(w.real))):
             bad.append(f"{src} at {point}: tool {got}, sympy {[complex(v) for v in want]}")
             break
+if skipped * 10 > 400:
+    bad.append(f'SymPy could not evaluate {skipped} cases')
 print(json.dumps(bad))
 "#;
     let mut child = Command::new("python3")

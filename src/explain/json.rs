@@ -59,6 +59,8 @@ pub struct Extras {
     pub symbolic: Option<Vec<(String, Option<String>)>>,
     /// `check`: the largest relative error and whether it passes.
     pub check: Option<(f64, bool)>,
+    /// More notes (the symbolic derivatives', the gradient check's).
+    pub notes: Vec<String>,
     /// Leave out the per-gate detail and the symbolic derivatives (`--summary`).
     pub summary: bool,
 }
@@ -104,7 +106,9 @@ impl Serialize for Report<'_> {
         if !extras.summary {
             r.serialize_entry("gates", &Gates(a))?;
         }
-        r.serialize_entry("notes", &super::text::notes(a))?;
+        let mut notes = super::text::notes(a);
+        notes.extend(extras.notes.iter().cloned());
+        r.serialize_entry("notes", &notes)?;
         if let Some((err, ok)) = extras.check {
             r.serialize_entry("check", &Check(err, ok))?;
         }

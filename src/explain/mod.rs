@@ -2,7 +2,9 @@
 //! write it: the terminal text (color applied only here, at the edge) and the
 //! JSON report.
 
+pub mod derivatives;
 pub mod json;
+pub mod latex;
 pub mod local;
 pub mod tensor;
 pub mod text;
@@ -31,6 +33,14 @@ pub struct Doc {
 }
 
 impl Doc {
+    /// Starts a new section: a blank line, unless the document is still empty.
+    pub fn gap(&mut self) -> &mut Self {
+        if !self.lines.is_empty() {
+            self.lines.push(Vec::new());
+        }
+        self
+    }
+
     /// Starts a new line.
     pub fn line(&mut self) -> &mut Self {
         self.lines.push(Vec::new());
@@ -46,6 +56,11 @@ impl Doc {
             l.push((style, text.into()));
         }
         self
+    }
+
+    /// Appends another document's lines.
+    pub fn append(&mut self, other: Doc) {
+        self.lines.extend(other.lines);
     }
 
     /// Writes the document, with ANSI colors when `color` is set.

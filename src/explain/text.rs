@@ -54,6 +54,12 @@ pub fn notes(a: &Analysis) -> Vec<String> {
 
 /// Builds the explanation of `a`.
 pub fn explain(a: &Analysis, opts: Options) -> Doc {
+    explain_with(a, opts, Doc::default(), &[])
+}
+
+/// Builds the explanation of `a` with more sections (the derivatives, the
+/// gradient check) placed before the notes, and more notes.
+pub fn explain_with(a: &Analysis, opts: Options, extra: Doc, extra_notes: &[String]) -> Doc {
     let mut d = Doc::default();
     let c = &a.circuit;
     if !opts.summary {
@@ -69,9 +75,14 @@ pub fn explain(a: &Analysis, opts: Options) -> Doc {
         }
         None => symbolic(&mut d, c, opts),
     }
-    let notes = notes(a);
+    d.append(extra);
+    if a.numeric.is_none() {
+        hint(&mut d, c);
+    }
+    let mut notes = notes(a);
+    notes.extend(extra_notes.iter().cloned());
     if !notes.is_empty() {
-        d.line();
+        d.gap();
         d.line().push(Style::Heading, "notes");
         for note in notes {
             d.line().push(Style::Note, format!("  • {note}"));
@@ -143,7 +154,7 @@ fn shape_note(s: Shape) -> String {
 
 fn forward(d: &mut Doc, c: &Circuit, n: &Numeric, opts: Options) {
     let values = &n.forward.values;
-    d.line();
+    d.gap();
     d.line()
         .push(Style::Heading, "forward pass")
         .push(Style::Plain, " — values flow from the inputs to the output");
@@ -191,7 +202,7 @@ use super::tensor::dname;
 fn backward(d: &mut Doc, c: &Circuit, n: &Numeric, opts: Options) {
     let b = &n.backward;
     let values = &n.forward.values;
-    d.line();
+    d.gap();
     d.line()
         .push(Style::Heading, "backward pass")
         .push(
@@ -317,12 +328,12 @@ fn backward(d: &mut Doc, c: &Circuit, n: &Numeric, opts: Options) {
 
 fn results(d: &mut Doc, c: &Circuit, n: &Numeric) {
     let out = &n.forward.values[c.output.index()];
-    d.line();
+    d.gap();
     d.line().push(Style::Heading, "result");
     d.line()
         .push(Style::Plain, format!("  {} = ", c.output_name))
         .push(Style::Forward, out.to_string());
-    d.line();
+    d.gap();
     d.line().push(Style::Heading, "gradients").push(
         Style::Plain,
         format!(
@@ -342,7 +353,7 @@ fn results(d: &mut Doc, c: &Circuit, n: &Numeric) {
 }
 
 fn symbolic(d: &mut Doc, c: &Circuit, opts: Options) {
-    d.line();
+    d.gap();
     d.line().push(Style::Heading, "local gradients").push(
         Style::Plain,
         " — each gate's derivative with respect to its inputs",
@@ -375,9 +386,13 @@ fn symbolic(d: &mut Doc, c: &Circuit, opts: Options) {
         }
     }
     more(d, gates.len(), opts.max_gates);
+}
+
+/// Without values: how to get the numbers.
+fn hint(d: &mut Doc, c: &Circuit) {
     let names: Vec<String> = c.params.iter().map(|p| format!("{}=…", p.name)).collect();
     if !names.is_empty() {
-        d.line();
+        d.gap();
         d.line().push(
             Style::Note,
             format!(

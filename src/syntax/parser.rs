@@ -519,6 +519,10 @@ impl<'a> Parser<'a> {
     /// `max(a, b, c)` becomes `max(max(a, b), c)`: every gate has a fixed arity.
     fn call(&mut self, op: Op, list: &[ExprId], span: Span) -> ExprId {
         let ast = &mut self.program.ast;
+        if !matches!(op, Op::Max | Op::Min) {
+            // A fixed-arity function takes all its arguments (`scatter(x, v, i, j)`).
+            return ast.apply(op, list, span);
+        }
         let mut acc = ast.apply(op, &list[..list.len().min(2)], span);
         for &a in list.iter().skip(2) {
             acc = ast.apply(op, &[acc, a], span);

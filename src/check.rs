@@ -1,0 +1,313 @@
+//! `--check`: the backward pass compared with centered finite differences, the
+//! way the CS231n notes check gradients. For every element of every
+//! differentiable parameter, the objective `Σ grad ⊙ output` is evaluated at
+//! `x + h` and `x − h`; `(L(x+h) − L(x−h)) / 2h` should match what the backward
+//! pass delivered. The comparison is the notes' relative error
+//! `|a − n| / max(|a|, |n|)`.
+//!
+//! A kink (a `relu`, `abs`, `max`, `min`, `step` or `sign` whose input changes
+//! side between `x − h` and `x + h`) makes the finite difference meaningless: such
+//! an element is flagged as a kink, not counted as a wrong gradient.
+
+use crate::analysis::Analysis;
+use crate::error::{Error, ErrorKind, Result};
+use crate::eval::{Forward, forward};
+use crate::gate::Op;
+use crate::graph::{Circuit, GateId, ParamRole};
+use crate::value::{Value, fmt_num};
+
+/// Relative errors below this pass: the notes' bound for "usually okay".
+pub const TOLERANCE: f64 = 1e-4;
+
+/// The step for an element of value `x`: `1e-5`, scaled with `|x|` beyond 1 so
+/// that `x ± h` differs from `x` in enough digits.
+pub fn step(x: f64) -> f64 {
+    1e-5 * x.abs().max(1.0)
+}
+
+/// One element's comparison.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    /// The parameter's position.
+    pub param: usize,
+    /// The element's index inside the parameter (empty for a scalar).
+    pub index: Vec<usize>,
+    /// What the backward pass delivered.
+    pub analytic: f64,
+    /// The centered difference; `None` when `x ± h` could not be evaluated.
+    pub numeric: Option<f64>,
+    /// The relative error; `None` when it is not counted (a kink, a domain error).
+    pub rel_error: Option<f64>,
+    /// The kink the step crosses, in words.
+    pub kink: Option<String>,
+}
+
+/// The outcome of a gradient check.
+#[derive(Clone, Debug)]
+pub struct Check {
+    /// The largest counted relative error (0 when nothing was counted).
+    pub max_rel_error: f64,
+    /// True when the largest relative error is below [`TOLERANCE`].
+    pub ok: bool,
+    /// Every element compared.
+    pub entries: Vec<Entry>,
+    /// Kinks and points that could not be evaluated, in words.
+    pub notes: Vec<String>,
+}
+
+impl Check {
+    /// The entry with the largest counted relative error.
+    pub fn worst(&self) -> Option<&Entry> {
+        self.entries
+            .iter()
+            .filter(|e| e.rel_error.is_some())
+            .max_by(|a, b| {
+                a.rel_error
+                    .partial_cmp(&b.rel_error)
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            })
+    }
+}
+
+/// `dx`, `dW[1, 2]`: how an element's gradient is named.
+pub fn element_name(c: &Circuit, e: &Entry) -> String {
+    let name = &c.params[e.param].name;
+    if e.index.is_empty() {
+        format!("d{name}")
+    } else {
+        let idx: Vec<String> = e.index.iter().map(usize::to_string).collect();
+        format!("d{name}[{}]", idx.join(", "))
+    }
+}
+
+/// The notes' relative error, with one allowance: when both numbers are below
+/// `floor` — the size finite differences cannot tell from 0 — they agree.
+pub fn relative_error(a: f64, n: f64, floor: f64) -> f64 {
+    let scale = a.abs().max(n.abs());
+    if scale == 0.0 || scale < floor {
+        return 0.0;
+    }
+    (a - n).abs() / scale
+}
+
+/// Which side of its kink every kinked gate is on, elementwise.
+fn sides(c: &Circuit, kinked: &[GateId], f: &Forward) -> Vec<Vec<i8>> {
+    let sign = |x: f64| (x > 0.0) as i8 - (x < 0.0) as i8;
+    kinked
+        .iter()
+        .map(|&g| {
+            let ins = c.inputs(g);
+            let a = &f.values[ins[0].index()];
+            let v = match ins.get(1) {
+                Some(b) if matches!(c.op(g), Op::Max | Op::Min) => {
+                    a.zip(&f.values[b.index()], |a, b| a - b)
+                }
+                _ => a.clone(),
+            };
+            v.elements().map(sign).collect()
+        })
+        .collect()
+}
+
+/// Runs the check on an evaluated analysis.
+pub fn check(a: &Analysis) -> Result<Check> {
+    let n = a.numeric.as_ref().ok_or_else(|| {
+        Error::new(ErrorKind::Usage, "--check needs values for the parameters")
+            .help("give them with --at")
+    })?;
+    let c = &a.circuit;
+    let upstream = &n.backward.upstream;
+    let objective = |f: &Forward| f.values[c.output.index()].zip(upstream, |o, g| o * g).sum();
+    let kinked: Vec<GateId> = c
+        .gates()
+        .filter(|&g| {
+            matches!(
+                c.op(g),
+                Op::Max | Op::Min | Op::Relu | Op::Abs | Op::Step | Op::Sign
+            )
+        })
+        .collect();
+    let here = sides(c, &kinked, &n.forward);
+    let floor = 1e-8 * objective(&n.forward).abs().max(1.0);
+    let grads = n.backward.param_grads(c, &n.forward);
+    let mut entries = Vec::new();
+    let mut notes = Vec::new();
+    for (k, role) in c.param_roles().into_iter().enumerate() {
+        if role != ParamRole::Differentiable {
+            continue;
+        }
+        let base = &n.params[k];
+        let analytic = grads[k].clone().unwrap_or(Value::Scalar(0.0));
+        let analytic: Vec<f64> = analytic.elements().collect();
+        let dims = base.to_array().shape().to_vec();
+        for (flat, &x) in base.to_array().iter().enumerate() {
+            let index = unflatten(flat, &dims);
+            let h = step(x);
+            let at = |x: f64| {
+                let mut params = n.params.clone();
+                params[k] = set(base, flat, x);
+                forward(c, &params)
+            };
+            let (xp, xm) = (x + h, x - h);
+            let mut entry = Entry {
+                param: k,
+                index,
+                analytic: analytic.get(flat).copied().unwrap_or(0.0),
+                numeric: None,
+                rel_error: None,
+                kink: None,
+            };
+            match (at(xp), at(xm)) {
+                (Ok(fp), Ok(fm)) => {
+                    let num = (objective(&fp) - objective(&fm)) / (xp - xm);
+                    entry.numeric = Some(num);
+                    let (sp, sm) = (sides(c, &kinked, &fp), sides(c, &kinked, &fm));
+                    let crossed = (0..kinked.len()).find(|&j| sp[j] != here[j] || sm[j] != here[j]);
+                    if let Some(j) = crossed {
+                        let g = kinked[j];
+                        let what = format!("`{} = {}`", c.label(g), c.formula(g));
+                        entry.kink = Some(what.clone());
+                        let e = element_name(c, &entry);
+                        notes.push(format!(
+                            "gradient check: {e} is at a kink — the step ±{} crosses the kink of {what}, so finite differences ({}) cannot check the subgradient ({}); not counted",
+                            fmt_num(h),
+                            fmt_num(num),
+                            fmt_num(entry.analytic)
+                        ));
+                    } else if !entry.analytic.is_finite() || !num.is_finite() {
+                        // At a pole or an overflow there is no number to compare.
+                        notes.push(format!(
+                            "gradient check: {} cannot be checked — the backward pass gives {} and finite differences {}",
+                            element_name(c, &entry),
+                            fmt_num(entry.analytic),
+                            fmt_num(num)
+                        ));
+                    } else {
+                        entry.rel_error = Some(relative_error(entry.analytic, num, floor));
+                    }
+                }
+                (Err(e), _) | (_, Err(e)) => {
+                    let name = element_name(c, &entry);
+                    notes.push(format!(
+                        "gradient check: {name} cannot be checked — at {} ± {} the program cannot be evaluated ({})",
+                        fmt_num(x),
+                        fmt_num(h),
+                        e.message
+                    ));
+                }
+            }
+            entries.push(entry);
+        }
+    }
+    let max_rel_error = entries
+        .iter()
+        .filter_map(|e| e.rel_error)
+        .fold(0.0, f64::max);
+    Ok(Check {
+        max_rel_error,
+        ok: max_rel_error < TOLERANCE,
+        entries,
+        notes: cap(notes),
+    })
+}
+
+/// At most 20 notes; the rest are counted.
+fn cap(mut notes: Vec<String>) -> Vec<String> {
+    if notes.len() > 20 {
+        let more = notes.len() - 20;
+        notes.truncate(20);
+        notes.push(format!(
+            "gradient check: … and {more} more notes like these"
+        ));
+    }
+    notes
+}
+
+fn unflatten(flat: usize, dims: &[usize]) -> Vec<usize> {
+    match dims {
+        [] => vec![],
+        [_] => vec![flat],
+        [_, cols] => vec![flat / cols, flat % cols],
+        _ => vec![flat],
+    }
+}
+
+/// `v` with its `flat`-th element set to `x`.
+fn set(v: &Value, flat: usize, x: f64) -> Value {
+    match v {
+        Value::Scalar(_) => Value::Scalar(x),
+        Value::Tensor(t) => {
+            let mut t = t.as_ref().clone();
+            if let Some(e) = t.iter_mut().nth(flat) {
+                *e = x;
+            }
+            Value::from_array(t)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::parse_assignments;
+
+    fn run(src: &str, at: &str, grad: f64) -> Check {
+        let mut a = Analysis::new(src).unwrap();
+        a.evaluate(&parse_assignments(at).unwrap(), &Value::Scalar(grad))
+            .unwrap();
+        check(&a).unwrap()
+    }
+
+    #[test]
+    fn smooth_functions_pass() {
+        let c = run("f(x, y) = x * y", "x=3,y=-4", 2.0);
+        assert!(c.ok && c.max_rel_error < 1e-9, "{c:?}");
+        let c = run(
+            "1/(1+exp(-(w0*x0+w1*x1+w2)))",
+            "w0=2,x0=-1,w1=-3,x1=-2,w2=-3",
+            1.0,
+        );
+        assert!(c.ok && c.max_rel_error < 1e-7, "{c:?}");
+        // A zero gradient with a nonzero (truncation) difference still agrees.
+        let c = run("f(x) = x^3 - 3*x", "x=1", 1.0);
+        assert!(c.ok, "{c:?}");
+    }
+
+    #[test]
+    fn kinks_are_flagged_not_failed() {
+        let c = run("f(x, y) = relu(x) + max(x, y)", "x=0,y=0", 1.0);
+        assert!(c.ok, "{c:?}");
+        assert!(c.entries.iter().all(|e| e.kink.is_some()));
+        assert!(c.notes[0].contains("kink"), "{:?}", c.notes);
+    }
+
+    #[test]
+    fn poles_are_not_counted() {
+        let c = run("f(x, y) = x / y", "x=1,y=0", 1.0);
+        assert!(c.ok && c.max_rel_error == 0.0, "{c:?}");
+        assert!(c.entries.iter().all(|e| e.rel_error.is_none()));
+        assert_eq!(c.notes.len(), 2, "{:?}", c.notes);
+    }
+
+    #[test]
+    fn relative_error_as_the_notes_define_it() {
+        assert_eq!(relative_error(0.0, 0.0, 0.0), 0.0);
+        assert_eq!(relative_error(1.0, 0.5, 0.0), 0.5);
+        assert_eq!(relative_error(-2.0, 2.0, 0.0), 2.0);
+        assert_eq!(relative_error(1e-12, 3e-12, 1e-8), 0.0);
+    }
+
+    #[test]
+    fn tensor_elements_with_upstream() {
+        let c = run("f(W, x) = sum(W · x)", "W=[[1, 2], [3, 4]],x=[5, -6]", 2.0);
+        assert!(c.ok, "{c:?}");
+        assert_eq!(c.entries.len(), 6);
+        // A scalar on one side of `dot` (its gradient was once summed wrongly).
+        let c = run(
+            "f(a, M) = sum(a · M) + sum(M · a)",
+            "a=2,M=[[1, 2], [3, 5]]",
+            1.0,
+        );
+        assert!(c.ok, "{c:?}");
+    }
+}

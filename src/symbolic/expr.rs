@@ -1,0 +1,292 @@
+//! The expression arena: a hash-consed DAG of operations over named variables
+//! and numbers, with typed ids. Building an expression that already exists
+//! returns the existing id, so a subexpression that occurs twice is stored once —
+//! the property that keeps derivatives small. Every node is simplified as it is
+//! built (see the `simplify` module), and every node knows its shape.
+//!
+//! Nodes are added after their arguments, so id order is a topological order and
+//! every walk over the arena is a loop, never a recursion.
+
+use crate::gate::{Builder, Op};
+use crate::value::{Shape, Value};
+use smallvec::SmallVec;
+
+/// Hash maps and sets keyed by nodes: a fast hash, since a million-gate circuit
+/// hashes millions of nodes.
+pub type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+/// See [`FastMap`].
+pub type FastSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
+
+/// A node's handle in an [`Arena`]; ids grow in topological order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ExprId(u32);
+
+impl ExprId {
+    /// The node's position in the arena.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// Arguments of a node, in operand order.
+pub type Args = SmallVec<[ExprId; 3]>;
+
+/// One node: an operation applied to earlier nodes. Variables are
+/// [`Op::Input`] (with the variable's number) and numbers are [`Op::Const`],
+/// both without arguments — the same vocabulary as the gate DAG.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Node {
+    /// The operation.
+    pub op: Op,
+    /// Its arguments.
+    pub args: Args,
+}
+
+/// A hash-consed, simplifying expression DAG.
+#[derive(Clone, Debug, Default)]
+pub struct Arena {
+    /// The nodes, each stored once: the set's index is the node's id, so that
+    /// looking a node up and storing it are one operation.
+    nodes: indexmap::IndexSet<Node, foldhash::fast::RandomState>,
+    /// Each node's shape, as a position in `shape_table`: a program has few
+    /// distinct shapes, and 4 bytes per node beat 24.
+    shapes: Vec<u32>,
+    shape_table: Vec<Shape>,
+    shape_ids: FastMap<Shape, u32>,
+    vars: Vec<(String, Shape)>,
+    /// Turns simplification off: for tests that compare simplified and raw forms.
+    raw: bool,
+}
+
+impl Arena {
+    /// An empty arena that simplifies as it builds.
+    pub fn new() -> Arena {
+        Arena::default()
+    }
+
+    /// An empty arena that builds exactly what it is asked to (still hash-consed).
+    pub fn unsimplified() -> Arena {
+        Arena {
+            raw: true,
+            ..Arena::default()
+        }
+    }
+
+    /// A new variable named `name` with the given shape.
+    pub fn var(&mut self, name: &str, shape: Shape) -> ExprId {
+        let k = self.vars.len() as u32;
+        self.vars.push((name.to_string(), shape));
+        self.intern(Op::Input(k), Args::new(), shape)
+    }
+
+    /// The name of variable `k`.
+    pub fn var_name(&self, k: u32) -> &str {
+        &self.vars[k as usize].0
+    }
+
+    /// The number of variables.
+    pub fn var_count(&self) -> usize {
+        self.vars.len()
+    }
+
+    /// The number of nodes.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// True when the arena holds no node.
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// The node.
+    pub fn node(&self, id: ExprId) -> &Node {
+        &self.nodes[id.index()]
+    }
+
+    /// The node's operation.
+    pub fn op(&self, id: ExprId) -> Op {
+        self.nodes[id.index()].op
+    }
+
+    /// The node's shape.
+    pub fn shape(&self, id: ExprId) -> Shape {
+        self.shape_table[self.shapes[id.index()] as usize]
+    }
+
+    /// The number, if the node is one.
+    pub fn as_num(&self, id: ExprId) -> Option<f64> {
+        match self.nodes[id.index()].op {
+            Op::Const(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// True for variables and numbers.
+    pub fn is_leaf(&self, id: ExprId) -> bool {
+        self.nodes[id.index()].args.is_empty()
+    }
+
+    /// Stores a node as it is, or finds the equal node already stored.
+    pub(crate) fn intern(&mut self, op: Op, args: Args, shape: Shape) -> ExprId {
+        debug_assert!(
+            args.iter().all(|a| a.index() < self.nodes.len()),
+            "arguments come before the node: topological order"
+        );
+        let (k, new) = self.nodes.insert_full(Node { op, args });
+        if new {
+            let table = &mut self.shape_table;
+            let k = *self.shape_ids.entry(shape).or_insert_with(|| {
+                table.push(shape);
+                (table.len() - 1) as u32
+            });
+            self.shapes.push(k);
+        }
+        ExprId(k as u32)
+    }
+
+    /// The shape of `op` applied to `args`, or `None` when the shapes do not fit.
+    pub(crate) fn shape_of(&self, op: Op, args: &[ExprId]) -> Option<Shape> {
+        let ins: SmallVec<[Shape; 3]> = args.iter().map(|&a| self.shape(a)).collect();
+        op.out_shape(&ins).ok()
+    }
+
+    /// Builds `op(args)`, simplified.
+    pub fn build(&mut self, op: Op, args: &[ExprId]) -> ExprId {
+        let shape = self.shape_of(op, args).unwrap_or(Shape::Scalar);
+        if !self.raw
+            && let Some(id) = super::simplify::simplify(self, op, args, shape)
+        {
+            return id;
+        }
+        self.intern(op, args.iter().copied().collect(), shape)
+    }
+
+    /// A number (`-0` is stored as `0`, so that the two are one node).
+    pub fn number(&mut self, x: f64) -> ExprId {
+        let x = if x == 0.0 { 0.0 } else { x };
+        self.intern(Op::Const(x), Args::new(), Shape::Scalar)
+    }
+
+    /// Prints `root` in the tool's language; `name` gives the nodes that are
+    /// printed as a name instead of being spelled out (never `root` itself).
+    pub fn print(&self, root: ExprId, name: impl Fn(ExprId) -> Option<String>) -> String {
+        use crate::print::{Brackets, Node as P, print};
+        print(
+            root,
+            |id: ExprId| {
+                if id != root
+                    && let Some(n) = name(id)
+                {
+                    return P::Leaf(n.into());
+                }
+                let node = &self.nodes[id.index()];
+                match node.op {
+                    Op::Input(k) => P::Leaf(self.var_name(k).into()),
+                    Op::Const(c) => P::Leaf(crate::print::number(c).into()),
+                    op => P::Apply(op, node.args.clone()),
+                }
+            },
+            Brackets::Needed,
+        )
+    }
+
+    /// Evaluates `root` with the variables' values, visiting only the nodes it
+    /// reaches, in id order. An index must be a whole number in range.
+    pub fn eval(&self, root: ExprId, vars: &[Value]) -> Result<Value, String> {
+        let reach = self.reachable(&[root]);
+        let mut values: FastMap<ExprId, Value> = FastMap::default();
+        for id in reach {
+            let node = &self.nodes[id.index()];
+            let v = match node.op {
+                Op::Input(k) => vars
+                    .get(k as usize)
+                    .cloned()
+                    .ok_or_else(|| format!("no value for `{}`", self.var_name(k)))?,
+                op => {
+                    let ins: SmallVec<[&Value; 3]> = node.args.iter().map(|a| &values[a]).collect();
+                    if let Some(first) = op.first_index() {
+                        check_index(ins[0], &ins[first..])?;
+                    }
+                    op.forward(&ins).map_err(|e| e.0)?
+                }
+            };
+            values.insert(id, v);
+        }
+        Ok(values.remove(&root).unwrap_or(Value::Scalar(0.0)))
+    }
+
+    /// The nodes that `roots` reach, in id (topological) order.
+    pub fn reachable(&self, roots: &[ExprId]) -> Vec<ExprId> {
+        let mut seen = FastSet::default();
+        let mut stack: Vec<ExprId> = roots.to_vec();
+        let mut out = Vec::new();
+        while let Some(id) = stack.pop() {
+            if !seen.insert(id) {
+                continue;
+            }
+            out.push(id);
+            stack.extend(self.nodes[id.index()].args.iter().copied());
+        }
+        out.sort_unstable();
+        out
+    }
+}
+
+fn check_index(base: &Value, index: &[&Value]) -> Result<(), String> {
+    let dims: Vec<usize> = match base.shape() {
+        Shape::Vector(n) => vec![n],
+        Shape::Matrix(r, c) => vec![r, c],
+        Shape::Scalar => vec![],
+    };
+    for (k, v) in index.iter().enumerate() {
+        let x = v.as_scalar().unwrap_or(f64::NAN);
+        let n = dims.get(k).copied().unwrap_or(0);
+        if !(x.is_finite() && x.fract() == 0.0 && x >= 0.0 && x < n as f64) {
+            return Err(format!("index {x} is not valid for a dimension of {n}"));
+        }
+    }
+    Ok(())
+}
+
+impl Builder for Arena {
+    type Id = ExprId;
+
+    fn num(&mut self, x: f64) -> ExprId {
+        self.number(x)
+    }
+
+    fn apply(&mut self, op: Op, args: &[ExprId]) -> ExprId {
+        self.build(op, args)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equal_expressions_are_one_node() {
+        let mut a = Arena::unsimplified();
+        let x = a.var("x", Shape::Scalar);
+        let y = a.var("y", Shape::Scalar);
+        let p = a.build(Op::Mul, &[x, y]);
+        let q = a.build(Op::Mul, &[x, y]);
+        assert_eq!(p, q);
+        assert_eq!(a.len(), 3);
+        assert_eq!(a.print(p, |_| None), "x * y");
+    }
+
+    #[test]
+    fn evaluates_only_what_it_needs() {
+        let mut a = Arena::new();
+        let x = a.var("x", Shape::Scalar);
+        let l = a.build(Op::Log, &[x]);
+        let two = a.number(2.0);
+        let p = a.build(Op::Mul, &[two, x]);
+        // log(-1) is never evaluated: p does not reach it.
+        let _ = l;
+        assert_eq!(a.eval(p, &[Value::Scalar(-1.0)]), Ok(Value::Scalar(-2.0)));
+        assert!(a.eval(l, &[Value::Scalar(-1.0)]).is_err());
+    }
+}
