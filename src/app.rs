@@ -122,7 +122,11 @@ fn prepare_source(source: String, cli: &Cli) -> Result<Rendered> {
         Format::Latex => true,
         Format::Dot => false,
     }
-    .then(|| Symbolic::new(&analysis));
+    .then(|| match cli.format {
+        // The report prints its programs as it is written.
+        Format::Json => Symbolic::for_report(&analysis),
+        _ => Symbolic::new(&analysis),
+    });
     let mut notes: Vec<String> = Vec::new();
     if cli.format == Format::Text && !cli.summary && symbolic.is_none() {
         notes.push(format!(
@@ -165,7 +169,8 @@ fn prepare_source(source: String, cli: &Cli) -> Result<Rendered> {
         Format::Json => {
             let extras = json::Extras {
                 summary: cli.summary,
-                symbolic: symbolic.as_ref().map(|s| s.json_entries(&analysis.circuit)),
+                symbolic: None,
+                derivatives: symbolic.map(Box::new),
                 check: check.as_ref().map(|k| (k.max_rel_error, k.ok)),
                 notes,
             };

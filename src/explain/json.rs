@@ -13,6 +13,7 @@ use crate::graph::{Circuit, GateId};
 use crate::value::{Shape, Value};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::{Value as Json, json};
+use std::cell::RefCell;
 
 /// A number as the report writes it: a JSON number, or `"inf"`, `"-inf"`, `"nan"`.
 pub fn number(x: f64) -> Json {
@@ -57,6 +58,9 @@ pub fn shape(s: Shape) -> Json {
 pub struct Extras {
     /// `symbolic`: for each parameter, its derivative program (`None`: `null`).
     pub symbolic: Option<Vec<(String, Option<String>)>>,
+    /// `symbolic` from the derivatives themselves, each program printed into the
+    /// report as it is written, never held whole; used instead of `symbolic`.
+    pub derivatives: Option<Box<crate::symbolic::Symbolic>>,
     /// `check`: the largest relative error and whether it passes.
     pub check: Option<(f64, bool)>,
     /// More notes (the symbolic derivatives', the gradient check's).
@@ -94,8 +98,12 @@ impl Serialize for Report<'_> {
         let mut r = s.serialize_map(None)?;
         r.serialize_entry("output", &c.output_name)?;
         r.serialize_entry("params", &Params(c))?;
-        if let (Some(sym), false) = (&extras.symbolic, extras.summary) {
-            r.serialize_entry("symbolic", &Pairs(sym))?;
+        if !extras.summary {
+            if let Some(d) = &extras.derivatives {
+                r.serialize_entry("symbolic", &Programs(c, d))?;
+            } else if let Some(sym) = &extras.symbolic {
+                r.serialize_entry("symbolic", &Pairs(sym))?;
+            }
         }
         if let Some(n) = &a.numeric {
             r.serialize_entry("value", &V(&n.forward.values[c.output.index()]))?;
@@ -177,6 +185,35 @@ impl Serialize for Pairs<'_> {
     }
 }
 
+struct Programs<'a>(&'a Circuit, &'a crate::symbolic::Symbolic);
+
+impl Serialize for Programs<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let Programs(c, sym) = *self;
+        s.collect_map(
+            c.params
+                .iter()
+                .enumerate()
+                .map(|(k, p)| (&p.name, sym.has_program(k).then_some(Program(sym, k)))),
+        )
+    }
+}
+
+/// One derivative program, written into the JSON string as it is printed.
+struct Program<'a>(&'a crate::symbolic::Symbolic, usize);
+
+impl Serialize for Program<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl std::fmt::Display for Program<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.write_program(self.1, f)
+    }
+}
+
 struct Gradients<'a>(&'a Circuit, &'a [Option<Value>]);
 
 impl Serialize for Gradients<'_> {
@@ -210,12 +247,14 @@ impl Serialize for Gates<'_> {
         let a = self.0;
         let c = &a.circuit;
         let req = c.requires_grad_slice();
+        let formulas = RefCell::new(super::local::Formulas::default());
         let mut seq = s.serialize_seq(Some(c.len()))?;
         for g in c.gates() {
             seq.serialize_element(&GateEntry {
                 a,
                 g,
                 req: req[g.index()],
+                formulas: &formulas,
             })?;
         }
         seq.end()
@@ -226,6 +265,7 @@ struct GateEntry<'a> {
     a: &'a Analysis,
     g: GateId,
     req: bool,
+    formulas: &'a RefCell<super::local::Formulas>,
 }
 
 impl Serialize for GateEntry<'_> {
@@ -252,8 +292,9 @@ impl Serialize for GateEntry<'_> {
             _ => {
                 o.serialize_entry("formula", &c.formula(g))?;
                 if self.req {
+                    let mut f = self.formulas.borrow_mut();
                     let locals: Vec<Option<String>> = (0..inputs.len())
-                        .map(|slot| super::local::formula(c, g, slot))
+                        .map(|slot| f.formula(c, g, slot))
                         .collect();
                     o.serialize_entry("local", &locals)?;
                 }

@@ -10,7 +10,26 @@ use crate::value::Shape;
 /// `∂gate/∂input[slot]` as a formula over the input labels, for elementwise gates:
 /// `y` for `x * y`, `(1 + sign(a - b)) / 2` for `max(a, b)`.
 pub fn formula(c: &Circuit, g: GateId, slot: usize) -> Option<String> {
-    let mut a = Arena::new();
+    Formulas::default().formula(c, g, slot)
+}
+
+/// [`formula`] for gate after gate: one arena, emptied and reused, instead of a
+/// new one for each local gradient of a million-gate report.
+#[derive(Default)]
+pub struct Formulas {
+    arena: Arena,
+}
+
+impl Formulas {
+    /// `∂gate/∂input[slot]`, as [`formula`] writes it.
+    pub fn formula(&mut self, c: &Circuit, g: GateId, slot: usize) -> Option<String> {
+        let a = &mut self.arena;
+        a.clear();
+        local(a, c, g, slot)
+    }
+}
+
+fn local(a: &mut Arena, c: &Circuit, g: GateId, slot: usize) -> Option<String> {
     // Labels stand for values of unknown shape; as scalars they simplify as far
     // as is safe for any shape, since no rule here depends on a tensor's size.
     let ins: Vec<_> = c
@@ -22,6 +41,6 @@ pub fn formula(c: &Circuit, g: GateId, slot: usize) -> Option<String> {
         })
         .collect();
     let out = a.var(&c.label(g), Shape::Scalar);
-    let root = c.op(g).local_symbolic(&mut a, slot, &ins, &out)?;
+    let root = c.op(g).local_symbolic(a, slot, &ins, &out)?;
     Some(a.print(root, |_| None))
 }
