@@ -5,7 +5,7 @@
 use crate::error::{Error, Result, Span};
 use crate::gate::Op;
 use crate::graph::{Circuit, GateId, ParamRole};
-use crate::value::{Shape, Value};
+use crate::value::{Shape, Shapes, Value};
 
 /// At most this many notes of one kind are kept; the rest are counted.
 const MAX_NOTES: usize = 20;
@@ -16,7 +16,7 @@ pub struct Forward {
     /// Every gate's value, by gate index.
     pub values: Vec<Value>,
     /// Every gate's shape, by gate index.
-    pub shapes: Vec<Shape>,
+    pub shapes: Shapes,
     /// Overflow to infinity, `nan` arising inside a gate.
     pub notes: Vec<String>,
 }
@@ -61,8 +61,8 @@ impl Backward {
 
 /// Shape inference over the whole DAG, before any number is computed. An error
 /// names the operator, both shapes and the place.
-pub fn infer_shapes(c: &Circuit, params: &[Shape]) -> Result<Vec<Shape>> {
-    let mut shapes: Vec<Shape> = Vec::with_capacity(c.len());
+pub fn infer_shapes(c: &Circuit, params: &[Shape]) -> Result<Shapes> {
+    let mut shapes = Shapes::with_capacity(c.len());
     let mut ins: Vec<Shape> = Vec::with_capacity(3);
     for g in c.gates() {
         let gate = c.gate(g);

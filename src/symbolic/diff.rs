@@ -13,7 +13,7 @@
 use super::expr::{Arena, ExprId};
 use crate::gate::Op;
 use crate::graph::{Circuit, GateId};
-use crate::value::Shape;
+use crate::value::{Shape, Shapes};
 
 /// One application of the chain rule: what a gate sends to one of its inputs.
 #[derive(Clone, Debug)]
@@ -55,7 +55,7 @@ pub struct Derivatives {
 /// Differentiates `c`, whose gates have the shapes `shapes`. `grad_name` names
 /// the upstream gradient when the output is a tensor. The chain-rule steps are
 /// recorded in [`Derivatives::steps`] only when `steps` is set.
-pub fn differentiate(c: &Circuit, shapes: &[Shape], grad_name: &str, steps: bool) -> Derivatives {
+pub fn differentiate(c: &Circuit, shapes: &Shapes, grad_name: &str, steps: bool) -> Derivatives {
     let keep_steps = steps;
     let mut a = Arena::new();
     let vars: Vec<ExprId> = c

@@ -11,7 +11,7 @@ use crate::gate::{Builder, Op};
 use crate::value::{Shape, Value};
 use hashbrown::HashTable;
 use smallvec::SmallVec;
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::{BuildHasher, Hasher};
 
 /// Hash maps and sets keyed by nodes: a fast hash, since a million-gate circuit
 /// hashes millions of nodes.
@@ -21,12 +21,18 @@ pub type FastSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 
 /// A node's handle in an [`Arena`]; ids grow in topological order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ExprId(u32);
+pub struct ExprId(std::num::NonZeroU32);
 
 impl ExprId {
     /// The node's position in the arena.
     pub fn index(self) -> usize {
-        self.0 as usize
+        self.0.get() as usize - 1
+    }
+
+    /// The id of the node at position `k`. Stored as `k + 1`, so that an
+    /// `Option<ExprId>` (one per gate, for the adjoints) takes 4 bytes, not 8.
+    fn at(k: usize) -> ExprId {
+        ExprId(std::num::NonZeroU32::new(k as u32 + 1).expect("fewer than 2³² nodes"))
     }
 }
 
@@ -53,11 +59,18 @@ pub struct Node<'a> {
 /// ids took twice that.
 #[derive(Clone, Debug, Default)]
 pub struct Arena {
-    ops: Vec<Op>,
+    /// Each node's operation, as a position in `op_table`: the distinct
+    /// operations (constants and variables included) are few next to the nodes,
+    /// and 4 bytes per node beat an `Op`'s 16.
+    ops: Vec<u32>,
+    op_table: Vec<Op>,
+    op_ids: FastMap<Op, u32>,
     /// Node `k`'s arguments are `arg_list[arg_start[k]..arg_start[k + 1]]`.
     arg_start: Vec<u32>,
     arg_list: Vec<ExprId>,
-    /// Every node, by the hash of (operation, arguments).
+    /// Every node, by the hash of (operation, arguments). Emptied by
+    /// [`Arena::freeze`] once the arena is complete, and rebuilt if a node is
+    /// added after all.
     memo: HashTable<ExprId>,
     /// Each node's shape, as a position in `shape_table`: a program has few
     /// distinct shapes, and 4 bytes per node beat 24.
@@ -69,11 +82,11 @@ pub struct Arena {
     raw: bool,
 }
 
-fn node_hash(op: Op, args: &[ExprId]) -> u64 {
+fn node_hash(op: u32, args: &[ExprId]) -> u64 {
     let mut h = rustc_hash::FxBuildHasher.build_hasher();
-    op.hash(&mut h);
+    h.write_u32(op);
     for a in args {
-        h.write_u32(a.0);
+        h.write_u32(a.0.get());
     }
     h.finish()
 }
@@ -122,6 +135,8 @@ impl Arena {
     /// Empties the arena, keeping its allocations for the next use.
     pub fn clear(&mut self) {
         self.ops.clear();
+        self.op_table.clear();
+        self.op_ids.clear();
         self.arg_start.clear();
         self.arg_list.clear();
         self.memo.clear();
@@ -132,14 +147,21 @@ impl Arena {
     /// The node.
     pub fn node(&self, id: ExprId) -> Node<'_> {
         Node {
-            op: self.ops[id.index()],
+            op: self.op(id),
             args: self.args(id),
         }
     }
 
     /// The node's operation.
     pub fn op(&self, id: ExprId) -> Op {
-        self.ops[id.index()]
+        self.op_table[self.ops[id.index()] as usize]
+    }
+
+    /// Drops the table that finds equal nodes, once the arena is built: a
+    /// complete arena is only read, and the table is a fifth of its memory. A
+    /// node added later rebuilds it first, so sharing is never lost.
+    pub fn freeze(&mut self) {
+        self.memo = HashTable::new();
     }
 
     /// The node's arguments.
@@ -160,7 +182,7 @@ impl Arena {
 
     /// The number, if the node is one.
     pub fn as_num(&self, id: ExprId) -> Option<f64> {
-        match self.ops[id.index()] {
+        match self.op(id) {
             Op::Const(c) => Some(c),
             _ => None,
         }
@@ -177,7 +199,15 @@ impl Arena {
             args.iter().all(|a| a.index() < self.ops.len()),
             "arguments come before the node: topological order"
         );
-        let hash = node_hash(op, args);
+        if self.memo.is_empty() && !self.ops.is_empty() {
+            self.rebuild_memo();
+        }
+        let table = &mut self.op_table;
+        let op_id = *self.op_ids.entry(op).or_insert_with(|| {
+            table.push(op);
+            (table.len() - 1) as u32
+        });
+        let hash = node_hash(op_id, args);
         let (ops, starts, list) = (&self.ops, &self.arg_start, &self.arg_list);
         let args_of = |id: ExprId| {
             let k = id.index();
@@ -186,12 +216,12 @@ impl Arena {
         };
         if let Some(&id) = self
             .memo
-            .find(hash, |&id| ops[id.index()] == op && args_of(id) == args)
+            .find(hash, |&id| ops[id.index()] == op_id && args_of(id) == args)
         {
             return id;
         }
-        let id = ExprId(self.ops.len() as u32);
-        self.ops.push(op);
+        let id = ExprId::at(self.ops.len());
+        self.ops.push(op_id);
         self.arg_start.push(self.arg_list.len() as u32);
         self.arg_list.extend_from_slice(args);
         let (ops, starts, list) = (&self.ops, &self.arg_start, &self.arg_list);
@@ -207,6 +237,21 @@ impl Arena {
         });
         self.shapes.push(k);
         id
+    }
+
+    fn rebuild_memo(&mut self) {
+        let mut memo = HashTable::with_capacity(self.ops.len());
+        for k in 0..self.ops.len() {
+            let id = ExprId::at(k);
+            let hash = node_hash(self.ops[k], self.args(id));
+            let (ops, starts, list) = (&self.ops, &self.arg_start, &self.arg_list);
+            memo.insert_unique(hash, id, |&id: &ExprId| {
+                let k = id.index();
+                let end = starts.get(k + 1).map_or(list.len(), |&e| e as usize);
+                node_hash(ops[k], &list[starts[k] as usize..end])
+            });
+        }
+        self.memo = memo;
     }
 
     /// The shape of `op` applied to `args`, or `None` when the shapes do not fit.

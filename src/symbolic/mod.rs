@@ -20,7 +20,7 @@ mod simplify;
 use crate::analysis::Analysis;
 use crate::gate::Op;
 use crate::graph::{Circuit, ParamRole};
-use crate::value::Shape;
+use crate::value::{Shape, Shapes};
 use diff::Derivatives;
 use expr::ExprId;
 use program::{Layout, Names};
@@ -47,7 +47,7 @@ pub struct Symbolic {
 
 /// The gate shapes the derivatives are built for: the evaluated ones, or —
 /// without values — those that follow from scalar parameters.
-fn shapes(a: &Analysis) -> Option<(Cow<'_, [Shape]>, bool)> {
+fn shapes(a: &Analysis) -> Option<(Cow<'_, Shapes>, bool)> {
     if let Some(n) = &a.numeric {
         return Some((Cow::Borrowed(&n.forward.shapes), false));
     }
@@ -123,6 +123,8 @@ impl Symbolic {
                 }
             })
             .collect();
+        // Complete: from here on the arena is only read.
+        d.arena.freeze();
         for &g in &d.unsupported {
             notes.push(format!(
                 "the symbolic derivative through `{} = {}` cannot be written in the language yet; the derivatives that pass through it are left out",

@@ -91,11 +91,24 @@ pub struct Names {
 /// Per-node counters that are valid where `seen` holds the current round.
 #[derive(Clone, Debug, Default)]
 struct Scratch {
-    round: u32,
-    seen: Vec<u32>,
+    round: u16,
+    seen: Vec<u16>,
     /// Uses, counted up to 2: two is "shared".
     uses: Vec<u8>,
     depth: Vec<u8>,
+}
+
+impl Scratch {
+    /// Starts a round: a number that no entry of `seen` holds yet.
+    fn next_round(&mut self) -> u16 {
+        if self.round == u16::MAX {
+            // Rounds wrap: forget every old mark rather than mistake one for new.
+            self.seen.fill(0);
+            self.round = 0;
+        }
+        self.round += 1;
+        self.round
+    }
 }
 
 /// `name`, or `name_`, `name__`, … — the first that `taken` does not hold.
@@ -264,8 +277,7 @@ impl Layout {
 pub fn layout(c: &Circuit, d: &Derivatives, names: &mut Names, root: ExprId) -> Layout {
     let a = &d.arena;
     let mut sc = std::mem::take(names.scratch.get_mut());
-    sc.round += 1;
-    let round = sc.round;
+    let round = sc.next_round();
     // The nodes the root reaches, each once, with how often they are used.
     let mut reach = Vec::new();
     let mut stack = vec![root];
@@ -330,8 +342,7 @@ pub fn write(
     let a = &d.arena;
     let mut sc = names.scratch.borrow_mut();
     // Mark this layout's statements: they print as their names.
-    sc.round += 1;
-    let round = sc.round;
+    let round = sc.next_round();
     for id in &l.statements {
         sc.seen[id.index()] = round;
     }
