@@ -116,6 +116,11 @@ fn prepare_source(source: String, cli: &Cli) -> Result<Rendered> {
     } else {
         None
     };
+    if cli.format == Format::Json {
+        // Every error that needs the program text has happened, and the report
+        // does not print it: free it before the derivatives take their memory.
+        analysis.source = String::new();
+    }
     // The symbolic derivatives are in every view except the summaries; the text
     // shows a few lines of each, so for a huge circuit it leaves them to JSON.
     let gates = analysis.circuit.len();

@@ -73,7 +73,8 @@ pub struct Arena {
     /// added after all.
     memo: HashTable<ExprId>,
     /// Each node's shape, as a position in `shape_table`: a program has few
-    /// distinct shapes, and 4 bytes per node beat 24.
+    /// distinct shapes, and 4 bytes per node beat 24. Empty while every node is
+    /// a scalar (most circuits), and filled in at the first that is not.
     shapes: Vec<u32>,
     shape_table: Vec<Shape>,
     shape_ids: FastMap<Shape, u32>,
@@ -177,7 +178,10 @@ impl Arena {
 
     /// The node's shape.
     pub fn shape(&self, id: ExprId) -> Shape {
-        self.shape_table[self.shapes[id.index()] as usize]
+        match self.shapes.get(id.index()) {
+            Some(&k) => self.shape_table[k as usize],
+            None => Shape::Scalar,
+        }
     }
 
     /// The number, if the node is one.
@@ -230,13 +234,22 @@ impl Arena {
             let end = starts.get(k + 1).map_or(list.len(), |&e| e as usize);
             node_hash(ops[k], &list[starts[k] as usize..end])
         });
+        if !shape.is_scalar() || !self.shapes.is_empty() {
+            let scalar = self.shape_id(Shape::Scalar);
+            let k = self.shape_id(shape);
+            let before = id.index();
+            self.shapes.resize(before, scalar);
+            self.shapes.push(k);
+        }
+        id
+    }
+
+    fn shape_id(&mut self, shape: Shape) -> u32 {
         let table = &mut self.shape_table;
-        let k = *self.shape_ids.entry(shape).or_insert_with(|| {
+        *self.shape_ids.entry(shape).or_insert_with(|| {
             table.push(shape);
             (table.len() - 1) as u32
-        });
-        self.shapes.push(k);
-        id
+        })
     }
 
     fn rebuild_memo(&mut self) {

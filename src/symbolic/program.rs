@@ -93,9 +93,25 @@ pub struct Names {
 struct Scratch {
     round: u16,
     seen: Vec<u16>,
-    /// Uses, counted up to 2: two is "shared".
-    uses: Vec<u8>,
-    depth: Vec<u8>,
+    /// Uses, counted up to 2 (two is "shared"), in the low two bits; the
+    /// depth of the unnamed expression the node heads (at most 33) above them.
+    marks: Vec<u8>,
+}
+
+/// Counting uses and depths in one byte per node.
+impl Scratch {
+    fn uses(&self, k: usize) -> u8 {
+        self.marks[k] & 3
+    }
+    fn set_uses(&mut self, k: usize, n: u8) {
+        self.marks[k] = (self.marks[k] & !3) | n;
+    }
+    fn depth(&self, k: usize) -> u8 {
+        self.marks[k] >> 2
+    }
+    fn set_depth(&mut self, k: usize, d: u8) {
+        self.marks[k] = (self.marks[k] & 3) | (d << 2);
+    }
 }
 
 impl Scratch {
@@ -177,8 +193,7 @@ impl Names {
             scratch: RefCell::new(Scratch {
                 round: 0,
                 seen: vec![0; a.len()],
-                uses: vec![0; a.len()],
-                depth: vec![0; a.len()],
+                marks: vec![0; a.len()],
             }),
             headers,
             grad: grad.map(str::to_string),
@@ -282,16 +297,16 @@ pub fn layout(c: &Circuit, d: &Derivatives, names: &mut Names, root: ExprId) -> 
     let mut reach = Vec::new();
     let mut stack = vec![root];
     sc.seen[root.index()] = round;
-    sc.uses[root.index()] = 0;
+    sc.set_uses(root.index(), 0);
     while let Some(id) = stack.pop() {
         reach.push(id);
         for &arg in a.args(id) {
             let k = arg.index();
             if sc.seen[k] == round {
-                sc.uses[k] = 2;
+                sc.set_uses(k, 2);
             } else {
                 sc.seen[k] = round;
-                sc.uses[k] = 1;
+                sc.set_uses(k, 1);
                 stack.push(arg);
             }
         }
@@ -299,22 +314,22 @@ pub fn layout(c: &Circuit, d: &Derivatives, names: &mut Names, root: ExprId) -> 
     reach.sort_unstable();
     let mut statements = Vec::new();
     for &id in &reach {
-        sc.depth[id.index()] = 0;
+        sc.set_depth(id.index(), 0);
         if a.is_leaf(id) {
             continue;
         }
         let dep = 1 + a
             .args(id)
             .iter()
-            .map(|x| sc.depth[x.index()])
+            .map(|x| sc.depth(x.index()))
             .max()
             .unwrap_or(0);
-        let shared = sc.uses[id.index()] >= 2;
+        let shared = sc.uses(id.index()) >= 2;
         if id != root && (shared || names.forced(c, id) || dep > MAX_DEPTH) {
             names.name(c, id);
             statements.push(id);
         } else {
-            sc.depth[id.index()] = dep;
+            sc.set_depth(id.index(), dep);
         }
     }
     *names.scratch.get_mut() = sc;
