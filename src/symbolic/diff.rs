@@ -57,7 +57,8 @@ pub struct Derivatives {
 /// recorded in [`Derivatives::steps`] only when `steps` is set.
 pub fn differentiate(c: &Circuit, shapes: &Shapes, grad_name: &str, steps: bool) -> Derivatives {
     let keep_steps = steps;
-    let mut a = Arena::new();
+    // A gate and its adjoint make three or four nodes on average.
+    let mut a = Arena::with_capacity(4 * c.len());
     let vars: Vec<ExprId> = c
         .params
         .iter()

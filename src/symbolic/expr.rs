@@ -98,6 +98,18 @@ impl Arena {
         Arena::default()
     }
 
+    /// An empty arena with room for about `n` nodes: sized up front, the table
+    /// that finds equal nodes is never rehashed as it grows.
+    pub fn with_capacity(n: usize) -> Arena {
+        Arena {
+            ops: Vec::with_capacity(n),
+            arg_start: Vec::with_capacity(n),
+            arg_list: Vec::with_capacity(2 * n),
+            memo: HashTable::with_capacity(n),
+            ..Arena::default()
+        }
+    }
+
     /// An empty arena that builds exactly what it is asked to (still hash-consed).
     pub fn unsimplified() -> Arena {
         Arena {
@@ -151,6 +163,12 @@ impl Arena {
             op: self.op(id),
             args: self.args(id),
         }
+    }
+
+    /// The id of the node at position `k` (`k < len()`).
+    pub fn id_at(&self, k: usize) -> ExprId {
+        debug_assert!(k < self.len());
+        ExprId::at(k)
     }
 
     /// The node's operation.

@@ -27,6 +27,15 @@ impl NameSet {
         NameSet::default()
     }
 
+    /// An empty set with room for about `n` names.
+    pub fn with_capacity(n: usize) -> NameSet {
+        NameSet {
+            text: String::with_capacity(8 * n),
+            ends: Vec::with_capacity(n),
+            table: HashTable::with_capacity(n),
+        }
+    }
+
     /// The name with number `id`.
     pub fn get(&self, id: NameId) -> &str {
         let k = id as usize;
