@@ -93,8 +93,10 @@ fn prepare_source(source: String, cli: &Cli) -> Result<Rendered> {
         Some(g) => parse_grad(g)?,
         None => Value::Scalar(1.0),
     };
-    // Only the text explanation reads what flowed along each edge.
-    let explain_edges = cli.format == Format::Text && !cli.summary;
+    let draw = crate::draw::Request::from_cli(cli);
+    let drawing = cli.format == Format::Dot || draw.wanted();
+    // Only the text explanation and the diagrams read what flowed along each edge.
+    let explain_edges = (cli.format == Format::Text && !cli.summary) || drawing;
     // --check compares numbers, so it needs values: without them, evaluating
     // reports the missing one.
     if !cli.at.is_empty() || analysis.circuit.params.is_empty() || cli.check {
@@ -116,7 +118,7 @@ fn prepare_source(source: String, cli: &Cli) -> Result<Rendered> {
     } else {
         None
     };
-    if cli.format == Format::Json {
+    if cli.format == Format::Json && !drawing {
         // Every error that needs the program text has happened, and the report
         // does not print it: free it before the derivatives take their memory.
         analysis.source = String::new();
@@ -147,7 +149,7 @@ fn prepare_source(source: String, cli: &Cli) -> Result<Rendered> {
     if let Some(k) = &check {
         notes.extend(k.notes.iter().cloned());
     }
-    let view = match cli.format {
+    let text = match cli.format {
         Format::Text => {
             let mut extra = Doc::default();
             if let Some(s) = &symbolic {
@@ -156,11 +158,18 @@ fn prepare_source(source: String, cli: &Cli) -> Result<Rendered> {
             if let Some(k) = &check {
                 derivatives::check(&mut extra, &analysis, k, !cli.summary);
             }
-            View::Text(text::explain_with(&analysis, opts, extra, &notes).render(color))
+            Some(text::explain_with(&analysis, opts, extra, &notes).render(color))
         }
         Format::Latex => {
-            let s = symbolic.unwrap_or_else(|| Symbolic::new(&analysis));
-            let mut out = latex::document(&analysis, &s);
+            let made;
+            let s = match &symbolic {
+                Some(s) => s,
+                None => {
+                    made = Symbolic::new(&analysis);
+                    &made
+                }
+            };
+            let mut out = latex::document(&analysis, s);
             // Notes and the check's verdict travel as comments: the fragment still compiles.
             for n in text::notes(&analysis).iter().chain(&notes) {
                 out.push_str(&format!("% note: {n}\n"));
@@ -172,24 +181,26 @@ fn prepare_source(source: String, cli: &Cli) -> Result<Rendered> {
                     if k.ok { "ok" } else { "NOT ok" }
                 ));
             }
-            View::Text(out)
+            Some(out)
         }
-        Format::Json => {
-            let extras = json::Extras {
+        Format::Dot => Some(crate::draw::dot_text(&analysis, &draw.options)?),
+        // Streamed from the analysis once every file is written.
+        Format::Json => None,
+    };
+    // Files last: every view has succeeded, and they are written all or none.
+    crate::draw::write_files(&analysis, &draw)?;
+    let view = match text {
+        Some(t) => View::Text(t),
+        None => View::Json(
+            Box::new(analysis),
+            json::Extras {
                 summary: cli.summary,
                 symbolic: None,
                 derivatives: symbolic.map(Box::new),
                 check: check.as_ref().map(|k| (k.max_rel_error, k.ok)),
                 notes,
-            };
-            View::Json(Box::new(analysis), extras)
-        }
-        Format::Dot => {
-            return Err(Error::new(
-                ErrorKind::Usage,
-                "this --format is not available yet",
-            ));
-        }
+            },
+        ),
     };
     Ok(Rendered { view })
 }

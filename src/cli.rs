@@ -91,6 +91,10 @@ pub struct Cli {
     #[arg(long = "blank", value_enum, value_name = "WHAT")]
     pub blank: Option<Blank>,
 
+    /// Also write each wire's local gradient ∂gate/∂input on the diagrams.
+    #[arg(long = "local-grads")]
+    pub local_grads: bool,
+
     /// Results only: the output's value and the gradients.
     #[arg(long = "summary")]
     pub summary: bool,

@@ -366,26 +366,85 @@ fn symbolic(d: &mut Doc, c: &Circuit, opts: Options) {
             req[g.index()] && live[g.index()] && !matches!(c.op(g), Op::Input(_) | Op::Const(_))
         })
         .collect();
+    if gates.is_empty() {
+        d.line().push(
+            Style::Plain,
+            "  none: no gate between the parameters and the output",
+        );
+    }
     for &g in gates.iter().take(opts.max_gates) {
         let op = c.op(g);
         d.line()
             .push(Style::Plain, format!("  {} = {}", c.label(g), c.formula(g)))
             .push(Style::Note, format!("   [{}]", op.pattern()));
-        for (_, slot, input) in c.input_edges(g) {
+        let edges = c.input_edges(g);
+        for &(_, slot, input) in &edges {
             if !op.carries_gradient(slot) || !req[input.index()] {
                 continue;
             }
             let f =
                 super::local::formula(c, g, slot).unwrap_or_else(|| "see the pattern above".into());
+            // `x * x` uses x twice: say which use each local gradient belongs to.
+            let twice = edges.iter().filter(|e| e.2 == input).count() > 1;
+            let which = if twice {
+                format!(" (use {})", slot + 1)
+            } else {
+                String::new()
+            };
             d.line()
                 .push(
                     Style::Plain,
-                    format!("    ∂{}/∂{} = ", c.label(g), c.label(input)),
+                    format!("    ∂{}/∂{}{which} = ", c.label(g), c.label(input)),
                 )
                 .push(Style::Backward, f);
         }
     }
     more(d, gates.len(), opts.max_gates);
+    forks(d, c, &req, &live);
+}
+
+/// Forks, named: where a value feeds several uses, its gradient is their sum.
+fn forks(d: &mut Doc, c: &Circuit, req: &[bool], live: &[bool]) {
+    let mut shown = 0;
+    for g in c.gates() {
+        if !req[g.index()] || !live[g.index()] {
+            continue;
+        }
+        let users: Vec<String> = c
+            .consumers(g)
+            .into_iter()
+            .filter(|&(_, slot, u)| live[u.index()] && c.op(u).carries_gradient(slot))
+            .map(|(_, _, u)| c.label(u))
+            .collect();
+        if users.len() < 2 {
+            continue;
+        }
+        if shown == 0 {
+            d.line().push(
+                Style::Plain,
+                "  forks — a value used more than once gets the sum of its branches' gradients:",
+            );
+        }
+        shown += 1;
+        if shown > 20 {
+            continue;
+        }
+        d.line().push(
+            Style::Plain,
+            format!(
+                "    {} is used {} times (by {}): d{} adds {} branches",
+                c.label(g),
+                users.len(),
+                users.join(", "),
+                c.label(g),
+                users.len()
+            ),
+        );
+    }
+    if shown > 20 {
+        d.line()
+            .push(Style::Note, format!("    … and {} more forks", shown - 20));
+    }
 }
 
 /// Without values: how to get the numbers.
