@@ -44,6 +44,22 @@ impl Analysis {
         Analysis::from_source(source.to_string())
     }
 
+    /// [`Analysis::from_source`] without the syntax tree: each statement is
+    /// lowered as soon as it is parsed and its tree forgotten, so `program` is
+    /// left empty. What the command line uses: the views read the circuit and
+    /// the source, and a million-stage program's tree would be a quarter of the
+    /// memory. Errors are exactly [`Analysis::from_source`]'s.
+    pub fn lowered(source: String) -> Result<Analysis> {
+        let (program, circuit) = crate::lowering::parse_and_lower(&source)
+            .map_err(|e| e.with_source("program", &source))?;
+        Ok(Analysis {
+            source,
+            program,
+            circuit,
+            numeric: None,
+        })
+    }
+
     /// [`Analysis::new`], keeping `source` rather than a copy of it.
     pub fn from_source(source: String) -> Result<Analysis> {
         let attach = |e: Error| e.with_source("program", &source);

@@ -81,10 +81,8 @@ pub fn render(source: &str, cli: &Cli) -> Result<String> {
 }
 
 fn prepare_source(source: String, cli: &Cli) -> Result<Rendered> {
-    let mut analysis = Analysis::from_source(source)?;
-    // The views read the circuit and the source, never the syntax tree: free
-    // it, a quarter of a large circuit's memory.
-    analysis.program = Default::default();
+    // The views read the circuit and the source, never the syntax tree.
+    let mut analysis = Analysis::lowered(source)?;
     let mut at = Vec::new();
     for arg in &cli.at {
         at.extend(parse_assignments(arg)?);

@@ -6,15 +6,13 @@
 //! order is a topological order; every pass walks the DAG by index, never by
 //! recursion.
 
-use crate::error::{Error, Result, Span};
+use crate::error::{Result, Span};
 use crate::gate::Op;
-use crate::syntax::{Expr, ExprId, Program, StmtKind, Sym, ast::Names};
-use hashbrown::HashTable;
+use crate::syntax::{Program, Sym, ast::Names};
 use petgraph::Direction;
 use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
 use petgraph::visit::EdgeRef;
 use smallvec::SmallVec;
-use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::OnceLock;
 
 /// A gate's handle in a [`Circuit`]. Its index is its place in forward order.
@@ -165,6 +163,52 @@ pub struct Circuit {
 }
 
 impl Circuit {
+    /// Assembles a circuit from what lowering built: the graph and its input
+    /// index (`in_start`, `in_list`), the parameters, the output, the names'
+    /// table with the stage names given to gates, and the notes.
+    pub(crate) fn from_parts(
+        graph: DiGraph<Gate, u8, u32>,
+        (in_start, in_list): (Vec<u32>, Vec<GateId>),
+        params: Vec<Param>,
+        output: GateId,
+        output_name: String,
+        (names, stage_names): (Names, Vec<(GateId, Sym)>),
+        notes: Vec<String>,
+    ) -> Circuit {
+        let gates = graph.node_count();
+        let mut c = Circuit {
+            graph,
+            params,
+            output,
+            output_name,
+            stage_names: StageNames::new(names, stage_names, gates),
+            notes,
+            temp_prefix: "t",
+            temp_numbers: Vec::new(),
+            in_start,
+            in_list,
+            reach: OnceLock::new(),
+            requires: OnceLock::new(),
+        };
+        c.temp_prefix = pick_temp_prefix(&c);
+        let mut next = 0;
+        c.temp_numbers = c
+            .gates()
+            .map(|g| {
+                let anonymous = !matches!(c.op(g), Op::Input(_) | Op::Const(_))
+                    && g != c.output
+                    && !c.stage_names.contains_key(&g);
+                if anonymous {
+                    next += 1;
+                    next
+                } else {
+                    0
+                }
+            })
+            .collect();
+        c
+    }
+
     /// The number of gates.
     pub fn len(&self) -> usize {
         self.graph.node_count()
@@ -356,284 +400,7 @@ impl Circuit {
 /// assert_eq!(c.consumers(c.params[0].gate).len(), 2);
 /// ```
 pub fn lower(program: &Program) -> Result<Circuit> {
-    Lowering::new(program).run()
-}
-
-/// The hasher of the hash-consing table: FxHash, since the keys are a few
-/// small integers and a million of them are hashed (SipHash spent a tenth of
-/// the whole run here).
-type Fx = rustc_hash::FxBuildHasher;
-
-/// The gates built so far, with the compact input index [`Circuit`] keeps.
-struct Dag {
-    graph: DiGraph<Gate, u8, u32>,
-    in_start: Vec<u32>,
-    in_list: Vec<GateId>,
-}
-
-impl Dag {
-    fn inputs(&self, g: GateId) -> &[GateId] {
-        let g = g.index();
-        &self.in_list[self.in_start[g] as usize..self.in_start[g + 1] as usize]
-    }
-}
-
-fn key_hash(op: Op, inputs: &[GateId]) -> u64 {
-    let mut h = Fx::default().build_hasher();
-    op.hash(&mut h);
-    for i in inputs {
-        h.write_u32(i.0.index() as u32);
-    }
-    h.finish()
-}
-
-struct Lowering<'p> {
-    program: &'p Program,
-    dag: Dag,
-    /// The hash-consing table: gates by (operation, inputs), which the table
-    /// reads from `dag` rather than storing a second copy of each key.
-    memo: HashTable<GateId>,
-    params: Vec<Param>,
-    /// The gate each name is bound to so far (stages and parameters), by symbol.
-    scope: Vec<Option<GateId>>,
-    stage_names: Vec<(GateId, Sym)>,
-    notes: Vec<String>,
-}
-
-impl<'p> Lowering<'p> {
-    fn new(program: &'p Program) -> Self {
-        let n = program.ast.len();
-        let mut in_start = Vec::with_capacity(n + 1);
-        in_start.push(0);
-        Lowering {
-            program,
-            dag: Dag {
-                graph: DiGraph::with_capacity(n, n * 2),
-                in_start,
-                in_list: Vec::with_capacity(n * 2),
-            },
-            // Sized for one gate per AST node, the most there can be: growing
-            // the table rehashed every gate seen so far, several times over.
-            memo: HashTable::with_capacity(n),
-            params: Vec::new(),
-            scope: vec![None; program.ast.names.len()],
-            stage_names: Vec::new(),
-            notes: Vec::new(),
-        }
-    }
-
-    fn add(&mut self, op: Op, inputs: &[GateId], span: Span) -> GateId {
-        let hash = key_hash(op, inputs);
-        let dag = &mut self.dag;
-        let found = self.memo.find(hash, |&g| {
-            dag.graph[g.0].op == op && dag.inputs(g) == inputs
-        });
-        if let Some(&g) = found {
-            return g;
-        }
-        let id = GateId(dag.graph.add_node(Gate { op, span }));
-        for (slot, &input) in inputs.iter().enumerate() {
-            debug_assert!(input < id, "inputs come before the gate: topological order");
-            let e = dag.graph.add_edge(input.0, id.0, slot as u8);
-            debug_assert_eq!(e.index(), dag.in_list.len(), "edges in operand order");
-            dag.in_list.push(input);
-        }
-        dag.in_start.push(dag.in_list.len() as u32);
-        let dag = &self.dag;
-        self.memo
-            .insert_unique(hash, id, |&g| key_hash(dag.graph[g.0].op, dag.inputs(g)));
-        id
-    }
-
-    fn param(&mut self, name: Sym, span: Span) -> GateId {
-        let i = self.params.len() as u32;
-        let gate = self.add(Op::Input(i), &[], span);
-        self.params.push(Param {
-            name: self.program.ast.name(name).to_string(),
-            gate,
-            span,
-        });
-        self.scope[name.index()] = Some(gate);
-        gate
-    }
-
-    fn run(mut self) -> Result<Circuit> {
-        let program = self.program;
-        let ast = &program.ast;
-        let text = |sym: Sym| ast.name(sym);
-        let header = program.header();
-        let mut header_name = None;
-        if let Some(h) = header {
-            let StmtKind::Header { params } = &h.kind else {
-                unreachable!()
-            };
-            for &(name, span) in params {
-                if self.scope[name.index()].is_some() {
-                    return Err(Error::syntax(
-                        span,
-                        format!("parameter `{}` is listed twice", text(name)),
-                    )
-                    .label("listed again here"));
-                }
-                self.param(name, span);
-            }
-            header_name = h.name.map(|(n, _)| text(n));
-        }
-        // Where each stage is defined, to tell "used before defined" from "free".
-        let mut defined_at: Vec<usize> = vec![usize::MAX; ast.names.len()];
-        for (k, s) in program.stmts.iter().enumerate() {
-            if let (Some((name, _)), StmtKind::Stage) = (s.name, &s.kind) {
-                let d = &mut defined_at[name.index()];
-                *d = (*d).min(k);
-            }
-        }
-        let mut gate_of: Vec<GateId> = Vec::with_capacity(ast.len());
-        let mut last = None;
-        for (k, stmt) in program.stmts.iter().enumerate() {
-            for n in stmt.first.index()..=stmt.body.index() {
-                let id = ExprId(n as u32);
-                let span = ast.span(id);
-                let gate = match ast.expr(id) {
-                    Expr::Num(x) => {
-                        if !x.is_finite() {
-                            self.notes.push(
-                                "a literal is too large for a 64-bit float and becomes inf".into(),
-                            );
-                        }
-                        self.add(Op::Const(*x), &[], span)
-                    }
-                    &Expr::Name(name) => match self.scope[name.index()] {
-                        Some(g) => g,
-                        None => {
-                            let name_text = text(name);
-                            if let Some(h) = header {
-                                let (hname, _) = h.name.expect("a header has a name");
-                                let hname = text(hname);
-                                let StmtKind::Header { params } = &h.kind else {
-                                    unreachable!()
-                                };
-                                let list: Vec<&str> =
-                                    params.iter().map(|&(n, _)| text(n)).collect();
-                                return Err(Error::syntax(
-                                    span,
-                                    format!(
-                                        "`{name_text}` is not a parameter of `{hname}({})`",
-                                        list.join(", ")
-                                    ),
-                                )
-                                .label("not in the header, and no stage defines it")
-                                .help(format!(
-                                    "add it to the header: `{hname}({})`",
-                                    list.iter()
-                                        .copied()
-                                        .chain([name_text])
-                                        .collect::<Vec<_>>()
-                                        .join(", ")
-                                )));
-                            }
-                            if defined_at[name.index()] != usize::MAX
-                                && defined_at[name.index()] >= k
-                            {
-                                return Err(Error::syntax(
-                                    span,
-                                    format!("`{name_text}` is used before it is defined"),
-                                )
-                                .label("used here")
-                                .help("define a stage before the statements that use it"));
-                            }
-                            self.param(name, span)
-                        }
-                    },
-                    Expr::Apply { op, .. } => {
-                        let mut inputs: SmallVec<[GateId; 4]> = SmallVec::new();
-                        for a in ast.args(id) {
-                            inputs.push(gate_of[a.index()]);
-                        }
-                        self.add(*op, &inputs, span)
-                    }
-                };
-                gate_of.push(gate);
-            }
-            let gate = gate_of[stmt.body.index()];
-            if let Some((name, span)) = stmt.name {
-                if let StmtKind::Stage = stmt.kind {
-                    if self.scope[name.index()].is_some() {
-                        let what = if self.params.iter().any(|p| p.name == text(name)) {
-                            "a parameter"
-                        } else {
-                            "a stage"
-                        };
-                        return Err(Error::syntax(
-                            span,
-                            format!("`{}` is already defined as {what}", text(name)),
-                        )
-                        .label("defined again here")
-                        .help("give each stage its own name"));
-                    }
-                    self.scope[name.index()] = Some(gate);
-                }
-                self.stage_names.push((gate, name));
-            }
-            last = Some((gate, stmt));
-        }
-        let (output, out_stmt) = last.expect("a parsed program has a statement");
-        let output_name = match out_stmt.name {
-            Some((n, _)) => text(n).to_string(),
-            None => header_name
-                .map(str::to_string)
-                .unwrap_or_else(|| self.fresh_output_name()),
-        };
-        let Dag {
-            graph,
-            in_start,
-            in_list,
-        } = self.dag;
-        let gates = graph.node_count();
-        let mut c = Circuit {
-            graph,
-            params: self.params,
-            output,
-            output_name,
-            stage_names: StageNames::new(ast.names.clone(), self.stage_names, gates),
-            notes: self.notes,
-            temp_prefix: "t",
-            temp_numbers: Vec::new(),
-            in_start,
-            in_list,
-            reach: OnceLock::new(),
-            requires: OnceLock::new(),
-        };
-        c.temp_prefix = pick_temp_prefix(&c);
-        let mut next = 0;
-        c.temp_numbers = c
-            .gates()
-            .map(|g| {
-                let anonymous = !matches!(c.op(g), Op::Input(_) | Op::Const(_))
-                    && g != c.output
-                    && !c.stage_names.contains_key(&g);
-                if anonymous {
-                    next += 1;
-                    next
-                } else {
-                    0
-                }
-            })
-            .collect();
-        Ok(c)
-    }
-
-    fn fresh_output_name(&self) -> String {
-        let names = &self.program.ast.names;
-        let bound = |n: &str| {
-            names
-                .iter()
-                .any(|(sym, text)| text == n && self.scope[sym.index()].is_some())
-        };
-        ["f", "out", "output", "result"]
-            .into_iter()
-            .find(|n| !bound(n))
-            .map_or_else(|| "f_out".into(), str::to_string)
-    }
+    crate::lowering::lower(program)
 }
 
 /// `t` unless a user name looks like `t12`, then `_t`, and so on.

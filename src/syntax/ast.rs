@@ -129,6 +129,13 @@ impl Ast {
         &self.nodes[id.index()]
     }
 
+    /// Forgets every node, keeping the names: the next node is 0 again.
+    pub fn clear_nodes(&mut self) {
+        self.nodes.clear();
+        self.spans.clear();
+        self.args.clear();
+    }
+
     /// The text of a name.
     pub fn name(&self, sym: Sym) -> &str {
         self.names.get(sym)

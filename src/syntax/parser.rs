@@ -18,36 +18,22 @@ use crate::gate::{self, Arity, Op, prec};
 /// assert_eq!(p.ast.bracketed(p.stmts[0].body), "((-(x ^ 2)) + y)");
 /// ```
 pub fn parse(src: &str) -> Result<Program> {
-    let mut p = Parser {
-        src,
-        lexer: Lexer::new(src),
-        lex_error: None,
-        cur: EOF,
-        next: EOF,
-        prev: EOF,
-        program: Program::default(),
-        syms: rustc_hash::FxHashMap::with_capacity_and_hasher(
-            src.len() / 64,
-            rustc_hash::FxBuildHasher,
-        ),
-        ops: Vec::new(),
-        out: Vec::new(),
-        args: Vec::new(),
-    };
-    p.advance(2);
-    let parsed = p.program();
-    // A character the lexer rejects is reported before any syntax error, wherever
-    // it is: the first such error, as if the whole text had been split first.
-    if parsed.is_err() {
-        while p.lex_error.is_none() && p.peek().tok != Tok::Eof {
-            p.advance(1);
-        }
-    }
-    if let Some(e) = p.lex_error {
-        return Err(e);
-    }
-    parsed?;
+    let mut p = Parser::new(src);
+    p.run(None)?;
     Ok(p.program)
+}
+
+/// Parses `src` a statement at a time: `each` gets every statement with the
+/// syntax tree of that statement alone (its nodes start at 0), which is then
+/// forgotten. Once `each` returns `false` it is not called again, but the rest
+/// is still parsed, so that the errors are [`parse`]'s. Returns the names.
+pub(crate) fn parse_each(
+    src: &str,
+    each: &mut dyn FnMut(&super::Ast, &Stmt) -> bool,
+) -> Result<super::ast::Names> {
+    let mut p = Parser::new(src);
+    p.run(Some(each))?;
+    Ok(std::mem::take(&mut p.program.ast.names))
 }
 
 const EOF: Token = Token {
@@ -69,6 +55,8 @@ struct Parser<'a> {
     program: Program,
     /// The names seen so far, to intern them.
     syms: rustc_hash::FxHashMap<&'a str, Sym>,
+    /// The first header's name, once one is parsed.
+    first_header: Option<Sym>,
     // The shunting-yard machine's stacks, kept from one statement to the next.
     ops: Vec<Item>,
     out: Vec<ExprId>,
@@ -107,6 +95,43 @@ impl Item {
 }
 
 impl<'a> Parser<'a> {
+    fn new(src: &'a str) -> Parser<'a> {
+        Parser {
+            src,
+            lexer: Lexer::new(src),
+            lex_error: None,
+            cur: EOF,
+            next: EOF,
+            prev: EOF,
+            program: Program::default(),
+            syms: rustc_hash::FxHashMap::with_capacity_and_hasher(
+                src.len() / 64,
+                rustc_hash::FxBuildHasher,
+            ),
+            first_header: None,
+            ops: Vec::new(),
+            out: Vec::new(),
+            args: Vec::new(),
+        }
+    }
+
+    /// The whole text; see [`parse`] and [`parse_each`].
+    fn run(&mut self, each: Option<&mut dyn FnMut(&super::Ast, &Stmt) -> bool>) -> Result<()> {
+        self.advance(2);
+        let parsed = self.program(each);
+        // A character the lexer rejects is reported before any syntax error, wherever
+        // it is: the first such error, as if the whole text had been split first.
+        if parsed.is_err() {
+            while self.lex_error.is_none() && self.peek().tok != Tok::Eof {
+                self.advance(1);
+            }
+        }
+        if let Some(e) = self.lex_error.take() {
+            return Err(e);
+        }
+        parsed
+    }
+
     /// The lexer's next token; [`Tok::Eof`] once it has failed.
     fn lex(&mut self) -> Token {
         if self.lex_error.is_none() {
@@ -171,7 +196,12 @@ impl<'a> Parser<'a> {
         Error::syntax(span, format!("expected {expected}, found {found}"))
     }
 
-    fn program(&mut self) -> Result<()> {
+    fn program(
+        &mut self,
+        mut each: Option<&mut dyn FnMut(&super::Ast, &Stmt) -> bool>,
+    ) -> Result<()> {
+        let streaming = each.is_some();
+        let mut count = 0usize;
         loop {
             while matches!(self.peek().tok, Tok::Newline | Tok::Semi) {
                 self.advance(1);
@@ -180,14 +210,24 @@ impl<'a> Parser<'a> {
                 break;
             }
             let stmt = self.statement()?;
-            self.program.stmts.push(stmt);
+            count += 1;
             let t = self.peek();
             match t.tok {
                 Tok::Newline | Tok::Semi | Tok::Eof => {}
                 _ => return Err(self.unexpected(t, "the end of the statement")),
             }
+            if !streaming {
+                self.program.stmts.push(stmt);
+                continue;
+            }
+            if let Some(f) = &mut each
+                && !f(&self.program.ast, &stmt)
+            {
+                each = None;
+            }
+            self.program.ast.clear_nodes();
         }
-        if self.program.stmts.is_empty() {
+        if count == 0 {
             let end = self.src.len();
             return Err(Error::syntax(Span::new(end, end), "the program is empty")
                 .help("write an expression, for example `f(x, y) = x * y`"));
@@ -207,8 +247,8 @@ impl<'a> Parser<'a> {
         if let Some((params, after)) = self.header_params() {
             let name = self.peek().span;
             self.advance(after);
-            if let Some(first) = self.program.header() {
-                let first_name = first.name.map_or("", |(n, _)| self.program.ast.name(n));
+            if let Some(first) = self.first_header {
+                let first_name = self.program.ast.name(first);
                 return Err(Error::syntax(name, "a program has at most one header")
                     .label("a second header")
                     .help(format!(
@@ -217,7 +257,9 @@ impl<'a> Parser<'a> {
             }
             let body = self.expression()?;
             let params = params.into_iter().map(|s| (self.sym(s), s)).collect();
-            return Ok(self.stmt(StmtKind::Header { params }, Some(name), body, first, start));
+            let stmt = self.stmt(StmtKind::Header { params }, Some(name), body, first, start);
+            self.first_header = stmt.name.map(|(n, _)| n);
+            return Ok(stmt);
         }
         let body = self.expression()?;
         if self.peek().tok == Tok::Eq {
