@@ -36,6 +36,9 @@ pub(crate) fn parse_each(
     Ok(std::mem::take(&mut p.program.ast.names))
 }
 
+/// What [`parse_each`] calls with each statement.
+type Each<'e> = &'e mut dyn FnMut(&super::Ast, &Stmt) -> bool;
+
 const EOF: Token = Token {
     tok: Tok::Eof,
     span: Span { start: 0, end: 0 },
@@ -116,7 +119,7 @@ impl<'a> Parser<'a> {
     }
 
     /// The whole text; see [`parse`] and [`parse_each`].
-    fn run(&mut self, each: Option<&mut dyn FnMut(&super::Ast, &Stmt) -> bool>) -> Result<()> {
+    fn run(&mut self, each: Option<Each<'_>>) -> Result<()> {
         self.advance(2);
         let parsed = self.program(each);
         // A character the lexer rejects is reported before any syntax error, wherever
@@ -196,10 +199,7 @@ impl<'a> Parser<'a> {
         Error::syntax(span, format!("expected {expected}, found {found}"))
     }
 
-    fn program(
-        &mut self,
-        mut each: Option<&mut dyn FnMut(&super::Ast, &Stmt) -> bool>,
-    ) -> Result<()> {
+    fn program(&mut self, mut each: Option<Each<'_>>) -> Result<()> {
         let streaming = each.is_some();
         let mut count = 0usize;
         loop {
