@@ -63,11 +63,9 @@ impl Backward {
 /// names the operator, both shapes and the place.
 pub fn infer_shapes(c: &Circuit, params: &[Shape]) -> Result<Shapes> {
     let mut shapes = Shapes::with_capacity(c.len());
-    let mut ins: Vec<Shape> = Vec::with_capacity(3);
     for g in c.gates() {
         let gate = c.gate(g);
-        ins.clear();
-        ins.extend(c.input_slice(g).iter().map(|i| shapes[i.index()]));
+        let ins = gather_with(c.input_slice(g), Shape::Scalar, |k| shapes[k]);
         let shape = match gate.op {
             Op::Input(i) => params.get(i as usize).copied().unwrap_or(Shape::Scalar),
             op => op
@@ -256,7 +254,9 @@ pub fn backward_with(
         grads[c.output.index()] = Some(upstream.clone());
     }
     for g in c.gates().rev() {
-        let Some(grad) = &grads[g.index()] else {
+        // Inputs come before the gate: its gradient is read while theirs grow.
+        let (below, from_here) = grads.split_at_mut(g.index());
+        let Some(grad) = &from_here[0] else {
             continue;
         };
         let op = c.op(g);
@@ -266,28 +266,23 @@ pub fn backward_with(
         let inputs = c.input_slice(g);
         let ins = gather(&fwd.values, inputs);
         let out = &fwd.values[g.index()];
-        let mut sends: smallvec::SmallVec<[(usize, GateId, Value); 3]> = smallvec::SmallVec::new();
         for (slot, &input) in inputs.iter().enumerate() {
             if !op.carries_gradient(slot) || !req[input.index()] {
                 continue;
             }
-            let edge = c.input_edge(g, slot).index();
-            sends.push((edge, input, op.vjp(slot, &ins, out, grad)));
-        }
-        if let Some(why) = op.kink(&ins) {
-            kinks.push((g, why));
-            notes.push(format!("at `{} = {}`: {why}", c.label(g), c.formula(g)));
-        }
-        for (edge, input, contribution) in sends {
-            let kept = edges.then(|| contribution.clone());
-            match &mut grads[input.index()] {
+            let contribution = op.vjp(slot, &ins, out, grad);
+            if edges {
+                edge_grads[c.input_edge(g, slot).index()] = Some(contribution.clone());
+            }
+            match &mut below[input.index()] {
                 // Gradients add at forks: +=, never =.
                 Some(acc) => acc.add_assign(&contribution),
                 slot @ None => *slot = Some(contribution),
             }
-            if kept.is_some() {
-                edge_grads[edge] = kept;
-            }
+        }
+        if let Some(why) = op.kink(&ins) {
+            kinks.push((g, why));
+            notes.push(format!("at `{} = {}`: {why}", c.label(g), c.formula(g)));
         }
     }
     Ok(Backward {
@@ -299,14 +294,41 @@ pub fn backward_with(
     })
 }
 
-/// The values of a gate's inputs. A loop of pushes: collecting an iterator into
-/// a SmallVec cost more than the gate's own arithmetic.
-fn gather<'v>(values: &'v [Value], inputs: &[GateId]) -> smallvec::SmallVec<[&'v Value; 4]> {
-    let mut ins = smallvec::SmallVec::new();
-    for i in inputs {
-        ins.push(&values[i.index()]);
+/// The values (or shapes) of a gate's inputs, on the stack for up to four:
+/// gathered once per gate per pass, a million times, where a `SmallVec`'s
+/// bookkeeping cost more than the gate's own arithmetic.
+enum Gathered<T: Copy> {
+    Few([T; 4], usize),
+    Many(Vec<T>),
+}
+
+impl<T: Copy> std::ops::Deref for Gathered<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        match self {
+            Gathered::Few(a, n) => &a[..*n],
+            Gathered::Many(v) => v,
+        }
     }
-    ins
+}
+
+fn gather_with<T: Copy>(inputs: &[GateId], filler: T, get: impl Fn(usize) -> T) -> Gathered<T> {
+    if inputs.len() <= 4 {
+        let mut a = [filler; 4];
+        for (k, i) in inputs.iter().enumerate() {
+            a[k] = get(i.index());
+        }
+        Gathered::Few(a, inputs.len())
+    } else {
+        Gathered::Many(inputs.iter().map(|i| get(i.index())).collect())
+    }
+}
+
+/// Stands in the unused places of a [`Gathered`].
+static NOTHING: Value = Value::Scalar(0.0);
+
+fn gather<'v>(values: &'v [Value], inputs: &[GateId]) -> Gathered<&'v Value> {
+    gather_with(inputs, &NOTHING, |k| &values[k])
 }
 
 /// Notes, capped so that a million-gate circuit does not print a million lines.

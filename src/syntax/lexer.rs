@@ -143,21 +143,79 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>> {
 #[derive(Clone, Debug)]
 pub struct Lexer<'a> {
     src: &'a str,
-    rest: &'a str,
+    /// The byte where the next token (or the space before it) starts.
+    pos: usize,
 }
 
 impl<'a> Lexer<'a> {
     /// A lexer at the start of `src`.
     pub fn new(src: &'a str) -> Lexer<'a> {
-        Lexer { src, rest: src }
+        Lexer { src, pos: 0 }
     }
 
     /// The next token; [`Tok::Eof`] at the end, again and again.
+    ///
+    /// Split in two for speed: ASCII names, punctuation and spaces (nearly
+    /// every byte of a generated program) are recognised here, byte by byte;
+    /// numbers, non-ASCII text and errors go to [`Lexer::other`].
+    #[inline]
     pub fn next_token(&mut self) -> Result<Token> {
+        let bytes = self.src.as_bytes();
+        let mut start = self.pos;
+        while let Some(b' ' | b'\t' | b'\r') = bytes.get(start) {
+            start += 1;
+        }
+        let Some(&b) = bytes.get(start) else {
+            self.pos = start;
+            return Ok(Token {
+                tok: Tok::Eof,
+                span: Span::new(start, start),
+            });
+        };
+        let (len, tok) = match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'_' => {
+                let mut end = start + 1;
+                while end < bytes.len()
+                    && (bytes[end].is_ascii_alphanumeric() || bytes[end] == b'_')
+                {
+                    end += 1;
+                }
+                // A name that goes on in non-ASCII letters (`xσ`) takes the slow path.
+                if bytes.get(end).is_some_and(|c| !c.is_ascii()) {
+                    return self.other(start);
+                }
+                (end - start, Tok::Name)
+            }
+            b'*' if bytes.get(start + 1) == Some(&b'*') => (2, Tok::Caret),
+            b'+' => (1, Tok::Plus),
+            b'-' => (1, Tok::Minus),
+            b'*' => (1, Tok::Star),
+            b'/' => (1, Tok::Slash),
+            b'@' => (1, Tok::Dot),
+            b'^' => (1, Tok::Caret),
+            b'(' => (1, Tok::LParen),
+            b')' => (1, Tok::RParen),
+            b'[' => (1, Tok::LBrack),
+            b']' => (1, Tok::RBrack),
+            b',' => (1, Tok::Comma),
+            b';' => (1, Tok::Semi),
+            b'\n' => (1, Tok::Newline),
+            b'=' => (1, Tok::Eq),
+            _ => return self.other(start),
+        };
+        self.pos = start + len;
+        Ok(Token {
+            tok,
+            span: Span::new(start, start + len),
+        })
+    }
+
+    /// Everything but the common case: byte-order marks and comments (then
+    /// the next token), numbers, non-ASCII names and operators, errors.
+    #[inline(never)]
+    fn other(&mut self, mut start: usize) -> Result<Token> {
         let src = self.src;
         let bytes = src.as_bytes();
-        // Spaces, tabs, carriage returns, byte-order marks and comments, byte by byte.
-        let mut start = src.len() - self.rest.len();
         loop {
             match bytes.get(start) {
                 Some(b' ' | b'\t' | b'\r') => start += 1,
@@ -171,48 +229,24 @@ impl<'a> Lexer<'a> {
                 _ => break,
             }
         }
+        if start != self.pos
+            && !bytes
+                .get(start)
+                .is_some_and(|&b| b >= 0x80 || b.is_ascii_digit() || b == b'.')
+        {
+            // Only space and comments were skipped: the rest is the common case.
+            self.pos = start;
+            return self.next_token();
+        }
         let rest = &src[start..];
-        self.rest = rest;
         if rest.is_empty() {
+            self.pos = start;
             return Ok(Token {
                 tok: Tok::Eof,
                 span: Span::new(start, start),
             });
         }
-        // Most tokens are ASCII names and punctuation: those are recognised
-        // from their first byte, without nom's alternatives.
-        let b = rest.as_bytes()[0];
-        let quick = match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'_' => {
-                let tail = &rest.as_bytes()[1..];
-                let mut n = 0;
-                while n < tail.len() && (tail[n].is_ascii_alphanumeric() || tail[n] == b'_') {
-                    n += 1;
-                }
-                let n = n + 1;
-                // A name that goes on in non-ASCII letters (`xσ`) takes the slow path.
-                (rest.as_bytes().get(n).is_none_or(u8::is_ascii)).then_some((n, Tok::Name))
-            }
-            b'*' if rest.as_bytes().get(1) == Some(&b'*') => Some((2, Tok::Caret)),
-            b'+' => Some((1, Tok::Plus)),
-            b'-' => Some((1, Tok::Minus)),
-            b'*' => Some((1, Tok::Star)),
-            b'/' => Some((1, Tok::Slash)),
-            b'@' => Some((1, Tok::Dot)),
-            b'^' => Some((1, Tok::Caret)),
-            b'(' => Some((1, Tok::LParen)),
-            b')' => Some((1, Tok::RParen)),
-            b'[' => Some((1, Tok::LBrack)),
-            b']' => Some((1, Tok::RBrack)),
-            b',' => Some((1, Tok::Comma)),
-            b';' => Some((1, Tok::Semi)),
-            b'\n' => Some((1, Tok::Newline)),
-            b'=' => Some((1, Tok::Eq)),
-            _ => None,
-        };
-        let (next, tok) = if let Some((n, tok)) = quick {
-            (&rest[n..], tok)
-        } else if let Ok((next, text)) = number(rest) {
+        let (next, tok) = if let Ok((next, text)) = number(rest) {
             // A letter glued to a number is a missing operator, or a malformed
             // exponent: say which instead of a vague "expected an operator".
             if let Some(c) = next.chars().next().filter(|&c| is_name_char(c) || c == '.') {
@@ -253,7 +287,7 @@ impl<'a> Lexer<'a> {
             .help("operators are + - * / ^ ** · @; names are letters, digits and _"));
         };
         let end = src.len() - next.len();
-        self.rest = next;
+        self.pos = end;
         Ok(Token {
             tok,
             span: Span::new(start, end),
