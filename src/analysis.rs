@@ -3,7 +3,7 @@
 //! backward.
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::eval::{Backward, Forward, backward, forward, param_span};
+use crate::eval::{Backward, Forward, backward_with, forward, param_span};
 use crate::graph::{Circuit, lower};
 use crate::input::Assignment;
 use crate::syntax::{Program, parse};
@@ -41,11 +41,32 @@ impl Analysis {
     /// assert_eq!(a.circuit.output_name, "f");
     /// ```
     pub fn new(source: &str) -> Result<Analysis> {
-        let attach = |e: Error| e.with_source("program", source);
-        let program = parse(source).map_err(attach)?;
+        Analysis::from_source(source.to_string())
+    }
+
+    /// [`Analysis::from_source`] without the syntax tree: each statement is
+    /// lowered as soon as it is parsed and its tree forgotten, so `program` is
+    /// left empty. What the command line uses: the views read the circuit and
+    /// the source, and a million-stage program's tree would be a quarter of the
+    /// memory. Errors are exactly [`Analysis::from_source`]'s.
+    pub fn lowered(source: String) -> Result<Analysis> {
+        let (program, circuit) = crate::lowering::parse_and_lower(&source)
+            .map_err(|e| e.with_source("program", &source))?;
+        Ok(Analysis {
+            source,
+            program,
+            circuit,
+            numeric: None,
+        })
+    }
+
+    /// [`Analysis::new`], keeping `source` rather than a copy of it.
+    pub fn from_source(source: String) -> Result<Analysis> {
+        let attach = |e: Error| e.with_source("program", &source);
+        let program = parse(&source).map_err(attach)?;
         let circuit = lower(&program).map_err(attach)?;
         Ok(Analysis {
-            source: source.to_string(),
+            source,
             program,
             circuit,
             numeric: None,
@@ -63,10 +84,21 @@ impl Analysis {
     /// assert_eq!(n.forward.values[a.circuit.output.index()], Value::Scalar(-12.0));
     /// ```
     pub fn evaluate(&mut self, at: &[Assignment], grad: &Value) -> Result<()> {
+        self.evaluate_keeping(at, grad, true)
+    }
+
+    /// [`Analysis::evaluate`] for results only: the backward pass does not keep
+    /// each edge's contribution ([`crate::eval::Backward::edge_grads`] stays
+    /// empty), which only the explanation and the diagrams read.
+    pub fn evaluate_results(&mut self, at: &[Assignment], grad: &Value) -> Result<()> {
+        self.evaluate_keeping(at, grad, false)
+    }
+
+    fn evaluate_keeping(&mut self, at: &[Assignment], grad: &Value, edges: bool) -> Result<()> {
         let params = self.bind(at)?;
         let attach = |e: Error| e.with_source("program", &self.source);
         let fwd = forward(&self.circuit, &params).map_err(attach)?;
-        let bwd = backward(&self.circuit, &fwd, grad).map_err(attach)?;
+        let bwd = backward_with(&self.circuit, &fwd, grad, edges).map_err(attach)?;
         self.numeric = Some(Numeric {
             params,
             forward: fwd,

@@ -9,18 +9,62 @@ use crate::explain::{Doc, derivatives, json, latex, text};
 use crate::input::{parse_assignments, parse_grad};
 use crate::symbolic::Symbolic;
 use crate::value::Value;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 
 /// Circuits larger than this get no symbolic derivatives in the text view.
 const TEXT_SYMBOLIC_LIMIT: usize = 200_000;
 
 /// Runs the tool; returns what to print on standard output.
 pub fn run(cli: &Cli) -> Result<String> {
+    Ok(prepare(cli)?.into_string())
+}
+
+/// What a run has to say, ready to be written: every error has happened by the
+/// time a `Rendered` exists, so writing it is all that is left (nothing reaches
+/// standard output before then). A JSON report is kept as the analysis it is
+/// written from, and streamed out gate by gate by [`Rendered::write_to`].
+pub struct Rendered {
+    view: View,
+}
+
+enum View {
+    Text(String),
+    Json(Box<Analysis>, json::Extras),
+}
+
+impl Rendered {
+    /// Writes the output.
+    pub fn write_to(&self, w: &mut dyn Write) -> std::io::Result<()> {
+        match &self.view {
+            View::Text(s) => w.write_all(s.as_bytes()),
+            View::Json(a, extras) => json::write_report(w, a, extras),
+        }
+    }
+
+    /// The output as a string.
+    pub fn into_string(self) -> String {
+        match self.view {
+            View::Text(s) => s,
+            View::Json(..) => {
+                let mut out = Vec::new();
+                // Writing to memory cannot fail, and serde_json writes UTF-8.
+                let _ = self.write_to(&mut out);
+                String::from_utf8(out).unwrap_or_default()
+            }
+        }
+    }
+}
+
+/// Runs the tool up to its output: reads and analyses the program, writes any
+/// files, and returns what standard output is to receive.
+pub fn prepare(cli: &Cli) -> Result<Rendered> {
     if let Some(what) = cli.generate {
-        return Ok(crate::generate::generate(what));
+        return Ok(Rendered {
+            view: View::Text(crate::generate::generate(what)),
+        });
     }
     let source = read_program(cli)?;
-    render(&source, cli)
+    prepare_source(source, cli)
 }
 
 /// Analyses `source` with the options of `cli` (the program and file in `cli`
@@ -33,11 +77,16 @@ pub fn run(cli: &Cli) -> Result<String> {
 /// assert!(out.contains("\"value\": -12"));
 /// ```
 pub fn render(source: &str, cli: &Cli) -> Result<String> {
+    Ok(prepare_source(source.to_string(), cli)?.into_string())
+}
+
+fn prepare_source(source: String, cli: &Cli) -> Result<Rendered> {
     if let Some(program) = &cli.file {
         let outputs = [&cli.dot, &cli.svg, &cli.png, &cli.html].map(Option::as_deref);
         crate::output::refuse_program(program, &outputs)?;
     }
-    let mut analysis = Analysis::new(source)?;
+    // The views read the circuit and the source, never the syntax tree.
+    let mut analysis = Analysis::lowered(source)?;
     let mut at = Vec::new();
     for arg in &cli.at {
         at.extend(parse_assignments(arg)?);
@@ -46,10 +95,19 @@ pub fn render(source: &str, cli: &Cli) -> Result<String> {
         Some(g) => parse_grad(g)?,
         None => Value::Scalar(1.0),
     };
+    let draw = crate::draw::Request::from_cli(cli);
+    let drawing = cli.format == Format::Dot || draw.wanted();
+    // Only the text explanation and the diagrams read what flowed along each edge.
+    let explain_edges = (cli.format == Format::Text && !cli.summary) || drawing;
     // --check compares numbers, so it needs values: without them, evaluating
     // reports the missing one.
     if !cli.at.is_empty() || analysis.circuit.params.is_empty() || cli.check {
-        analysis.evaluate(&at, &grad).map_err(|e| match &cli.grad {
+        let evaluated = if explain_edges {
+            analysis.evaluate(&at, &grad)
+        } else {
+            analysis.evaluate_results(&at, &grad)
+        };
+        evaluated.map_err(|e| match &cli.grad {
             // The backward pass knows the shapes, the command line knows the text.
             Some(g) if e.span.is_none() && e.message.contains("(--grad)") => e
                 .at(crate::error::Span::new(0, g.len()))
@@ -69,6 +127,11 @@ pub fn render(source: &str, cli: &Cli) -> Result<String> {
     } else {
         None
     };
+    if cli.format == Format::Json && !drawing {
+        // Every error that needs the program text has happened, and the report
+        // does not print it: free it before the derivatives take their memory.
+        analysis.source = String::new();
+    }
     // The symbolic derivatives are in every view except the summaries; the text
     // shows a few lines of each, so for a huge circuit it leaves them to JSON.
     let gates = analysis.circuit.len();
@@ -78,7 +141,11 @@ pub fn render(source: &str, cli: &Cli) -> Result<String> {
         Format::Latex => true,
         Format::Dot => false,
     }
-    .then(|| Symbolic::new(&analysis));
+    .then(|| match cli.format {
+        // The report prints its programs as it is written.
+        Format::Json => Symbolic::for_report(&analysis),
+        _ => Symbolic::new(&analysis),
+    });
     let mut notes: Vec<String> = Vec::new();
     if cli.format == Format::Text && !cli.summary && symbolic.is_none() {
         notes.push(format!(
@@ -91,8 +158,7 @@ pub fn render(source: &str, cli: &Cli) -> Result<String> {
     if let Some(k) = &check {
         notes.extend(k.notes.iter().cloned());
     }
-    let draw = crate::draw::Request::from_cli(cli);
-    let out = match cli.format {
+    let text = match cli.format {
         Format::Text => {
             let mut extra = Doc::default();
             if let Some(s) = &symbolic {
@@ -101,11 +167,18 @@ pub fn render(source: &str, cli: &Cli) -> Result<String> {
             if let Some(k) = &check {
                 derivatives::check(&mut extra, &analysis, k, !cli.summary);
             }
-            text::explain_with(&analysis, opts, extra, &notes).render(color)
+            Some(text::explain_with(&analysis, opts, extra, &notes).render(color))
         }
         Format::Latex => {
-            let s = symbolic.unwrap_or_else(|| Symbolic::new(&analysis));
-            let mut out = latex::document(&analysis, &s);
+            let made;
+            let s = match &symbolic {
+                Some(s) => s,
+                None => {
+                    made = Symbolic::new(&analysis);
+                    &made
+                }
+            };
+            let mut out = latex::document(&analysis, s);
             // Notes and the check's verdict travel as comments: the fragment still compiles.
             for n in text::notes(&analysis).iter().chain(&notes) {
                 out.push_str(&format!("% note: {n}\n"));
@@ -117,24 +190,28 @@ pub fn render(source: &str, cli: &Cli) -> Result<String> {
                     if k.ok { "ok" } else { "NOT ok" }
                 ));
             }
-            out
+            Some(out)
         }
-        Format::Json => {
-            let extras = json::Extras {
-                summary: cli.summary,
-                symbolic: symbolic.as_ref().map(|s| s.json_entries(&analysis.circuit)),
-                check: check.as_ref().map(|k| (k.max_rel_error, k.ok)),
-                notes,
-            };
-            let mut s = json::to_string_pretty(&analysis, &extras);
-            s.push('\n');
-            s
-        }
-        Format::Dot => crate::draw::dot_text(&analysis, &draw.options)?,
+        Format::Dot => Some(crate::draw::dot_text(&analysis, &draw.options)?),
+        // Streamed from the analysis once every file is written.
+        Format::Json => None,
     };
     // Files last: every view has succeeded, and they are written all or none.
     crate::draw::write_files(&analysis, &draw)?;
-    Ok(out)
+    let view = match text {
+        Some(t) => View::Text(t),
+        None => View::Json(
+            Box::new(analysis),
+            json::Extras {
+                summary: cli.summary,
+                symbolic: None,
+                derivatives: symbolic.map(Box::new),
+                check: check.as_ref().map(|k| (k.max_rel_error, k.ok)),
+                notes,
+            },
+        ),
+    };
+    Ok(Rendered { view })
 }
 
 /// The program text: the argument, a file, or standard input.

@@ -6,7 +6,7 @@ use crate::error::{Error, Result, Span};
 use crate::gate::Op;
 use crate::graph::{Circuit, GateId, ParamRole};
 use crate::limits::{MAX_TOTAL_ELEMENTS, MAX_VALUE_ELEMENTS};
-use crate::value::{Shape, Value};
+use crate::value::{Shape, Shapes, Value};
 
 /// At most this many notes of one kind are kept; the rest are counted.
 const MAX_NOTES: usize = 20;
@@ -17,7 +17,7 @@ pub struct Forward {
     /// Every gate's value, by gate index.
     pub values: Vec<Value>,
     /// Every gate's shape, by gate index.
-    pub shapes: Vec<Shape>,
+    pub shapes: Shapes,
     /// Overflow to infinity, `nan` arising inside a gate.
     pub notes: Vec<String>,
 }
@@ -31,7 +31,8 @@ pub struct Backward {
     /// no gradient is needed (constants, index arithmetic, dead stages).
     pub grads: Vec<Option<Value>>,
     /// What flowed along each edge (by edge index): the branch contributions that
-    /// add up at a fork.
+    /// add up at a fork. Empty when the pass was run without them
+    /// ([`backward_with`]): only the explanation and the diagrams read them.
     pub edge_grads: Vec<Option<Value>>,
     /// The subgradient chosen at each kink, by gate.
     pub kinks: Vec<(GateId, &'static str)>,
@@ -61,14 +62,12 @@ impl Backward {
 
 /// Shape inference over the whole DAG, before any number is computed. An error
 /// names the operator, both shapes and the place.
-pub fn infer_shapes(c: &Circuit, params: &[Shape]) -> Result<Vec<Shape>> {
-    let mut shapes: Vec<Shape> = Vec::with_capacity(c.len());
-    let mut ins: Vec<Shape> = Vec::with_capacity(3);
+pub fn infer_shapes(c: &Circuit, params: &[Shape]) -> Result<Shapes> {
+    let mut shapes = Shapes::with_capacity(c.len());
     let mut total = 0usize;
     for g in c.gates() {
         let gate = c.gate(g);
-        ins.clear();
-        ins.extend(c.inputs(g).iter().map(|i| shapes[i.index()]));
+        let ins = gather_with(c.input_slice(g), Shape::Scalar, |k| shapes[k]);
         let shape = match gate.op {
             Op::Input(i) => params.get(i as usize).copied().unwrap_or(Shape::Scalar),
             op => op
@@ -114,10 +113,9 @@ pub fn forward(c: &Circuit, params: &[Value]) -> Result<Forward> {
     let mut notes = Notes::default();
     for g in c.gates() {
         let gate = c.gate(g);
-        let inputs = c.inputs(g);
+        let inputs = c.input_slice(g);
         let value = {
-            let ins: smallvec::SmallVec<[&Value; 3]> =
-                inputs.iter().map(|i| &values[i.index()]).collect();
+            let ins = gather(&values, inputs);
             let value = match gate.op {
                 Op::Input(i) => params[i as usize].clone(),
                 Op::Index | Op::Scatter => {
@@ -282,6 +280,18 @@ fn check_indices(c: &Circuit, g: GateId, ins: &[&Value]) -> Result<()> {
 /// assert_eq!(g, [Some(Value::Scalar(-8.0)), Some(Value::Scalar(6.0))]);
 /// ```
 pub fn backward(c: &Circuit, fwd: &Forward, upstream: &Value) -> Result<Backward> {
+    backward_with(c, fwd, upstream, true)
+}
+
+/// [`backward`], keeping each edge's contribution in [`Backward::edge_grads`]
+/// only when `edges` is set: results-only runs (`--summary`, the JSON report)
+/// skip a value per edge.
+pub fn backward_with(
+    c: &Circuit,
+    fwd: &Forward,
+    upstream: &Value,
+    edges: bool,
+) -> Result<Backward> {
     let out_shape = fwd.shapes[c.output.index()];
     let upstream = match upstream {
         Value::Scalar(x) => Value::filled(out_shape, *x),
@@ -305,9 +315,13 @@ pub fn backward(c: &Circuit, fwd: &Forward, upstream: &Value) -> Result<Backward
             )));
         }
     };
-    let req = c.requires_grad();
+    let req = c.requires_grad_slice();
     let mut grads: Vec<Option<Value>> = vec![None; c.len()];
-    let mut edge_grads: Vec<Option<Value>> = vec![None; c.graph.edge_count()];
+    let mut edge_grads: Vec<Option<Value>> = if edges {
+        vec![None; c.graph.edge_count()]
+    } else {
+        Vec::new()
+    };
     let mut kinks = Vec::new();
     let mut notes = Notes::default();
     let mut numeric = Notes::default();
@@ -315,26 +329,24 @@ pub fn backward(c: &Circuit, fwd: &Forward, upstream: &Value) -> Result<Backward
         grads[c.output.index()] = Some(upstream.clone());
     }
     for g in c.gates().rev() {
-        let Some(grad) = &grads[g.index()] else {
+        // Inputs come before the gate: its gradient is read while theirs grow.
+        let (below, from_here) = grads.split_at_mut(g.index());
+        let Some(grad) = &from_here[0] else {
             continue;
         };
         let op = c.op(g);
         if matches!(op, Op::Input(_) | Op::Const(_)) {
             continue;
         }
-        let edges = c.input_edges(g);
-        let ins: smallvec::SmallVec<[&Value; 3]> = edges
-            .iter()
-            .map(|(_, _, i)| &fwd.values[i.index()])
-            .collect();
+        let inputs = c.input_slice(g);
+        let ins = gather(&fwd.values, inputs);
         let out = &fwd.values[g.index()];
-        let mut sends: smallvec::SmallVec<[(usize, GateId, Value); 3]> = smallvec::SmallVec::new();
-        for &(edge, slot, input) in &edges {
+        for (slot, &input) in inputs.iter().enumerate() {
             if !op.carries_gradient(slot) || !req[input.index()] {
                 continue;
             }
-            let sent = op.vjp(slot, &ins, out, grad);
-            if !sent.is_finite() && grad.is_finite() && ins.iter().all(|v| v.is_finite()) {
+            let contribution = op.vjp(slot, &ins, out, grad);
+            if !contribution.is_finite() && grad.is_finite() && ins.iter().all(|v| v.is_finite()) {
                 // Finite numbers in, a gradient that is not: the local gradient has a
                 // pole here (sqrt at 0, log at 0, 1/b at b = 0).
                 numeric.push(format!(
@@ -342,23 +354,22 @@ pub fn backward(c: &Circuit, fwd: &Forward, upstream: &Value) -> Result<Backward
                     c.label(g),
                     c.formula(g),
                     c.label(input),
-                    sent,
+                    contribution,
                     operands(c, g, &ins)
                 ));
             }
-            sends.push((edge.index(), input, sent));
+            if edges {
+                edge_grads[c.input_edge(g, slot).index()] = Some(contribution.clone());
+            }
+            match &mut below[input.index()] {
+                // Gradients add at forks: +=, never =.
+                Some(acc) => acc.add_assign(&contribution),
+                slot @ None => *slot = Some(contribution),
+            }
         }
         if let Some(why) = op.kink(&ins) {
             kinks.push((g, why));
             notes.push(format!("at `{} = {}`: {why}", c.label(g), c.formula(g)));
-        }
-        for (edge, input, contribution) in sends {
-            match &mut grads[input.index()] {
-                // Gradients add at forks: +=, never =.
-                Some(acc) => acc.add_assign(&contribution),
-                slot @ None => *slot = Some(contribution.clone()),
-            }
-            edge_grads[edge] = Some(contribution);
         }
     }
     Ok(Backward {
@@ -372,6 +383,43 @@ pub fn backward(c: &Circuit, fwd: &Forward, upstream: &Value) -> Result<Backward
             all
         },
     })
+}
+
+/// The values (or shapes) of a gate's inputs, on the stack for up to four:
+/// gathered once per gate per pass, a million times, where a `SmallVec`'s
+/// bookkeeping cost more than the gate's own arithmetic.
+enum Gathered<T: Copy> {
+    Few([T; 4], usize),
+    Many(Vec<T>),
+}
+
+impl<T: Copy> std::ops::Deref for Gathered<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        match self {
+            Gathered::Few(a, n) => &a[..*n],
+            Gathered::Many(v) => v,
+        }
+    }
+}
+
+fn gather_with<T: Copy>(inputs: &[GateId], filler: T, get: impl Fn(usize) -> T) -> Gathered<T> {
+    if inputs.len() <= 4 {
+        let mut a = [filler; 4];
+        for (k, i) in inputs.iter().enumerate() {
+            a[k] = get(i.index());
+        }
+        Gathered::Few(a, inputs.len())
+    } else {
+        Gathered::Many(inputs.iter().map(|i| get(i.index())).collect())
+    }
+}
+
+/// Stands in the unused places of a [`Gathered`].
+static NOTHING: Value = Value::Scalar(0.0);
+
+fn gather<'v>(values: &'v [Value], inputs: &[GateId]) -> Gathered<&'v Value> {
+    gather_with(inputs, &NOTHING, |k| &values[k])
 }
 
 /// Notes, capped so that a million-gate circuit does not print a million lines.

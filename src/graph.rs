@@ -6,15 +6,14 @@
 //! order is a topological order; every pass walks the DAG by index, never by
 //! recursion.
 
-use crate::error::{Error, Result, Span};
+use crate::error::{Result, Span};
 use crate::gate::Op;
-use crate::syntax::{Expr, ExprId, Program, StmtKind};
+use crate::syntax::{Program, Sym, ast::Names};
 use petgraph::Direction;
 use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
 use petgraph::visit::EdgeRef;
 use smallvec::SmallVec;
-use std::collections::HashMap;
-use std::collections::hash_map::Entry;
+use std::sync::OnceLock;
 
 /// A gate's handle in a [`Circuit`]. Its index is its place in forward order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -61,7 +60,81 @@ pub enum ParamRole {
 /// Inputs of a gate, in operand order.
 pub type Inputs = SmallVec<[GateId; 3]>;
 
+/// The stage names given to gates; a gate may carry several (`a = x*y; b = a`).
+///
+/// Kept compact for million-stage programs: the names' text in one buffer, one
+/// (gate, name) entry per stage sorted by gate, and per gate the position of its
+/// first entry.
+#[derive(Clone, Debug, Default)]
+pub struct StageNames {
+    names: Names,
+    /// (gate, name), sorted by gate; a gate's names keep the program's order.
+    entries: Vec<(GateId, Sym)>,
+    /// For each gate, its first entry, or `u32::MAX` for an unnamed gate.
+    first: Vec<u32>,
+}
+
+impl StageNames {
+    fn new(names: Names, mut entries: Vec<(GateId, Sym)>, gates: usize) -> StageNames {
+        // Stable: a gate's names stay in the order the program gives them.
+        entries.sort_by_key(|(g, _)| *g);
+        let mut first = vec![u32::MAX; gates];
+        for (k, (g, _)) in entries.iter().enumerate().rev() {
+            first[g.index()] = k as u32;
+        }
+        StageNames {
+            names,
+            entries,
+            first,
+        }
+    }
+
+    /// True when the gate has a stage name.
+    pub fn contains_key(&self, g: &GateId) -> bool {
+        self.first.get(g.index()).is_some_and(|&k| k != u32::MAX)
+    }
+
+    /// The gate's first stage name.
+    pub fn first(&self, g: GateId) -> Option<&str> {
+        let k = *self.first.get(g.index())?;
+        (k != u32::MAX).then(|| self.names.get(self.entries[k as usize].1))
+    }
+
+    /// The gate's stage names, in the program's order (empty for an unnamed gate).
+    pub fn of(&self, g: GateId) -> impl Iterator<Item = &str> {
+        let from = match self.first.get(g.index()) {
+            Some(&k) if k != u32::MAX => k as usize,
+            _ => self.entries.len(),
+        };
+        self.entries[from..]
+            .iter()
+            .take_while(move |(h, _)| *h == g)
+            .map(|(_, n)| self.names.get(*n))
+    }
+
+    /// The gate's stage names, or `None` for an unnamed gate.
+    pub fn get(&self, g: &GateId) -> Option<Vec<&str>> {
+        self.contains_key(g).then(|| self.of(*g).collect())
+    }
+
+    /// Every (gate, stage name), by gate.
+    pub fn iter(&self) -> impl Iterator<Item = (GateId, &str)> {
+        self.entries.iter().map(|&(g, n)| (g, self.names.get(n)))
+    }
+
+    /// Every stage name.
+    pub fn values(&self) -> impl Iterator<Item = &str> {
+        self.iter().map(|(_, n)| n)
+    }
+}
+
 /// The gate DAG of a program.
+///
+/// Beside petgraph's graph it keeps a compact index of every gate's inputs
+/// (compressed sparse rows): the passes read a gate's inputs millions of times,
+/// and a slice is far cheaper than walking and sorting petgraph's edge lists.
+/// A gate's incoming edges are added together, in operand order, so the edge of
+/// operand `slot` of gate `g` has index `in_start[g] + slot`.
 #[derive(Clone, Debug)]
 pub struct Circuit {
     /// Gates as nodes; an edge runs from an input to the gate that consumes it,
@@ -74,15 +147,68 @@ pub struct Circuit {
     /// The output's name: the header's or stage's, or a generated one.
     pub output_name: String,
     /// Stage names given to gates (a gate may carry several).
-    pub stage_names: HashMap<GateId, Vec<String>>,
-    /// What parsing and lowering noticed: literals that overflow or underflow.
+    pub stage_names: StageNames,
+    /// What lowering noticed: literals that overflow, unused parameters.
     pub notes: Vec<String>,
     temp_prefix: &'static str,
     /// For each anonymous gate its number in `t1, t2, …` (forward order); 0 otherwise.
     temp_numbers: Vec<u32>,
+    /// Gate `g`'s inputs are `in_list[in_start[g]..in_start[g + 1]]`.
+    in_start: Vec<u32>,
+    in_list: Vec<GateId>,
+    /// [`Circuit::reach`], computed once.
+    reach: OnceLock<(Vec<bool>, Vec<bool>)>,
+    /// [`Circuit::requires_grad`], computed once.
+    requires: OnceLock<Vec<bool>>,
 }
 
 impl Circuit {
+    /// Assembles a circuit from what lowering built: the graph and its input
+    /// index (`in_start`, `in_list`), the parameters, the output, the names'
+    /// table with the stage names given to gates, and the notes.
+    pub(crate) fn from_parts(
+        graph: DiGraph<Gate, u8, u32>,
+        (in_start, in_list): (Vec<u32>, Vec<GateId>),
+        params: Vec<Param>,
+        output: GateId,
+        output_name: String,
+        (names, stage_names): (Names, Vec<(GateId, Sym)>),
+        notes: Vec<String>,
+    ) -> Circuit {
+        let gates = graph.node_count();
+        let mut c = Circuit {
+            graph,
+            params,
+            output,
+            output_name,
+            stage_names: StageNames::new(names, stage_names, gates),
+            notes,
+            temp_prefix: "t",
+            temp_numbers: Vec::new(),
+            in_start,
+            in_list,
+            reach: OnceLock::new(),
+            requires: OnceLock::new(),
+        };
+        c.temp_prefix = pick_temp_prefix(&c);
+        let mut next = 0;
+        c.temp_numbers = c
+            .gates()
+            .map(|g| {
+                let anonymous = !matches!(c.op(g), Op::Input(_) | Op::Const(_))
+                    && g != c.output
+                    && !c.stage_names.contains_key(&g);
+                if anonymous {
+                    next += 1;
+                    next
+                } else {
+                    0
+                }
+            })
+            .collect();
+        c
+    }
+
     /// The number of gates.
     pub fn len(&self) -> usize {
         self.graph.node_count()
@@ -110,24 +236,28 @@ impl Circuit {
 
     /// The gate's inputs, in operand order.
     pub fn inputs(&self, id: GateId) -> Inputs {
-        let mut v: SmallVec<[(u8, GateId); 3]> = self
-            .graph
-            .edges_directed(id.0, Direction::Incoming)
-            .map(|e| (*e.weight(), GateId(e.source())))
-            .collect();
-        v.sort_unstable_by_key(|(slot, _)| *slot);
-        v.into_iter().map(|(_, g)| g).collect()
+        Inputs::from_slice(self.input_slice(id))
+    }
+
+    /// The gate's inputs, in operand order, without a copy.
+    pub fn input_slice(&self, id: GateId) -> &[GateId] {
+        let g = id.index();
+        &self.in_list[self.in_start[g] as usize..self.in_start[g + 1] as usize]
+    }
+
+    /// The edge that carries operand `slot` into the gate.
+    pub fn input_edge(&self, id: GateId, slot: usize) -> EdgeIndex<u32> {
+        EdgeIndex::new(self.in_start[id.index()] as usize + slot)
     }
 
     /// The edges into a gate, in operand order: (edge, slot, input).
     pub fn input_edges(&self, id: GateId) -> SmallVec<[(EdgeIndex<u32>, usize, GateId); 3]> {
-        let mut v: SmallVec<[(EdgeIndex<u32>, usize, GateId); 3]> = self
-            .graph
-            .edges_directed(id.0, Direction::Incoming)
-            .map(|e| (e.id(), usize::from(*e.weight()), GateId(e.source())))
-            .collect();
-        v.sort_unstable_by_key(|(_, slot, _)| *slot);
-        v
+        let start = self.in_start[id.index()] as usize;
+        self.input_slice(id)
+            .iter()
+            .enumerate()
+            .map(|(slot, &input)| (EdgeIndex::new(start + slot), slot, input))
+            .collect()
     }
 
     /// The gates that consume this one, one entry per use (a gate that uses it
@@ -153,22 +283,32 @@ impl Circuit {
     /// The name a student sees for a gate: its stage name, its parameter name, its
     /// number for a constant, or a generated `t<index>` for an anonymous gate.
     pub fn label(&self, id: GateId) -> String {
+        let mut s = String::new();
+        self.write_label(&mut s, id);
+        s
+    }
+
+    /// Appends [`Circuit::label`] to `out`, without allocating a new string.
+    pub fn write_label(&self, out: &mut String, id: GateId) {
+        use std::fmt::Write;
         if id == self.output {
-            return self.output_name.clone();
-        }
-        if let Some(names) = self.stage_names.get(&id) {
-            return names[0].clone();
-        }
-        match self.op(id) {
-            Op::Input(i) => self.params[i as usize].name.clone(),
-            Op::Const(c) => crate::print::number(c),
-            _ => format!("{}{}", self.temp_prefix, self.temp_numbers[id.index()]),
+            out.push_str(&self.output_name);
+        } else if let Some(name) = self.stage_names.first(id) {
+            out.push_str(name);
+        } else {
+            match self.op(id) {
+                Op::Input(i) => out.push_str(&self.params[i as usize].name),
+                Op::Const(c) => out.push_str(&crate::print::number(c)),
+                _ => {
+                    let _ = write!(out, "{}{}", self.temp_prefix, self.temp_numbers[id.index()]);
+                }
+            }
         }
     }
 
     /// The gate written as its operation over its inputs' labels: `x * y`, `exp(t3)`.
     pub fn formula(&self, id: GateId) -> String {
-        let ins = self.inputs(id);
+        let ins = self.input_slice(id);
         match self.op(id) {
             Op::Input(_) | Op::Const(_) => self.label(id),
             op => crate::print::print(
@@ -187,28 +327,30 @@ impl Circuit {
 
     /// Which gates the output depends on (dead stages are not).
     pub fn live(&self) -> Vec<bool> {
-        self.reach().0
+        self.reach().0.clone()
     }
 
     /// (the output depends on the gate, a gradient can flow back to the gate).
-    fn reach(&self) -> (Vec<bool>, Vec<bool>) {
-        let n = self.len();
-        let (mut used, mut carries) = (vec![false; n], vec![false; n]);
-        used[self.output.index()] = true;
-        carries[self.output.index()] = true;
-        for g in self.gates().rev() {
-            if !used[g.index()] {
-                continue;
-            }
-            let op = self.op(g);
-            for (_, slot, input) in self.input_edges(g) {
-                used[input.index()] = true;
-                if carries[g.index()] && op.carries_gradient(slot) {
-                    carries[input.index()] = true;
+    fn reach(&self) -> &(Vec<bool>, Vec<bool>) {
+        self.reach.get_or_init(|| {
+            let n = self.len();
+            let (mut used, mut carries) = (vec![false; n], vec![false; n]);
+            used[self.output.index()] = true;
+            carries[self.output.index()] = true;
+            for g in self.gates().rev() {
+                if !used[g.index()] {
+                    continue;
+                }
+                let op = self.op(g);
+                for (slot, input) in self.input_slice(g).iter().enumerate() {
+                    used[input.index()] = true;
+                    if carries[g.index()] && op.carries_gradient(slot) {
+                        carries[input.index()] = true;
+                    }
                 }
             }
-        }
-        (used, carries)
+            (used, carries)
+        })
     }
 
     /// How each parameter takes part in the output.
@@ -226,18 +368,26 @@ impl Circuit {
 
     /// Which gates depend on a differentiable parameter; only these need a gradient.
     pub fn requires_grad(&self) -> Vec<bool> {
-        let mut req = vec![false; self.len()];
-        for g in self.gates() {
-            req[g.index()] = match self.op(g) {
-                Op::Input(_) => true,
-                Op::Const(_) => false,
-                op => self
-                    .input_edges(g)
-                    .iter()
-                    .any(|&(_, slot, i)| op.carries_gradient(slot) && req[i.index()]),
-            };
-        }
-        req
+        self.requires_grad_slice().to_vec()
+    }
+
+    /// [`Circuit::requires_grad`], computed once and borrowed.
+    pub fn requires_grad_slice(&self) -> &[bool] {
+        self.requires.get_or_init(|| {
+            let mut req = vec![false; self.len()];
+            for g in self.gates() {
+                req[g.index()] = match self.op(g) {
+                    Op::Input(_) => true,
+                    Op::Const(_) => false,
+                    op => self
+                        .input_slice(g)
+                        .iter()
+                        .enumerate()
+                        .any(|(slot, i)| op.carries_gradient(slot) && req[i.index()]),
+                };
+            }
+            req
+        })
     }
 }
 
@@ -250,207 +400,7 @@ impl Circuit {
 /// assert_eq!(c.consumers(c.params[0].gate).len(), 2);
 /// ```
 pub fn lower(program: &Program) -> Result<Circuit> {
-    Lowering::new(program).run()
-}
-
-struct Lowering<'p> {
-    program: &'p Program,
-    graph: DiGraph<Gate, u8, u32>,
-    memo: HashMap<(Op, SmallVec<[u32; 3]>), GateId>,
-    params: Vec<Param>,
-    /// Names bound so far: stages and parameters.
-    scope: HashMap<&'p str, GateId>,
-    stage_names: HashMap<GateId, Vec<String>>,
-    notes: Vec<String>,
-}
-
-impl<'p> Lowering<'p> {
-    fn new(program: &'p Program) -> Self {
-        Lowering {
-            program,
-            graph: DiGraph::with_capacity(program.ast.len(), program.ast.len() * 2),
-            memo: HashMap::with_capacity(program.ast.len()),
-            params: Vec::new(),
-            scope: HashMap::new(),
-            stage_names: HashMap::new(),
-            notes: program.notes.clone(),
-        }
-    }
-
-    fn add(&mut self, op: Op, inputs: &[GateId], span: Span) -> GateId {
-        let key = (op, inputs.iter().map(|g| g.0.index() as u32).collect());
-        match self.memo.entry(key) {
-            Entry::Occupied(e) => *e.get(),
-            Entry::Vacant(e) => {
-                let id = GateId(self.graph.add_node(Gate { op, span }));
-                for (slot, &input) in inputs.iter().enumerate() {
-                    debug_assert!(input < id, "inputs come before the gate: topological order");
-                    self.graph.add_edge(input.0, id.0, slot as u8);
-                }
-                e.insert(id);
-                id
-            }
-        }
-    }
-
-    fn param(&mut self, name: &'p str, span: Span) -> GateId {
-        let i = self.params.len() as u32;
-        let gate = self.add(Op::Input(i), &[], span);
-        self.params.push(Param {
-            name: name.to_string(),
-            gate,
-            span,
-        });
-        self.scope.insert(name, gate);
-        gate
-    }
-
-    fn run(mut self) -> Result<Circuit> {
-        let program = self.program;
-        let ast = &program.ast;
-        let header = program.header();
-        let mut header_name = None;
-        if let Some(h) = header {
-            let StmtKind::Header { params } = &h.kind else {
-                unreachable!()
-            };
-            for (name, span) in params {
-                if self.scope.contains_key(name.as_str()) {
-                    return Err(Error::syntax(
-                        *span,
-                        format!("parameter `{name}` is listed twice"),
-                    )
-                    .label("listed again here"));
-                }
-                self.param(name, *span);
-            }
-            header_name = h.name.as_ref().map(|(n, _)| n.as_str());
-        }
-        // Where each stage is defined, to tell "used before defined" from "free".
-        let mut defined_at: HashMap<&str, usize> = HashMap::new();
-        for (k, s) in program.stmts.iter().enumerate() {
-            if let (Some((name, _)), StmtKind::Stage) = (&s.name, &s.kind) {
-                defined_at.entry(name.as_str()).or_insert(k);
-            }
-        }
-        let mut gate_of: Vec<GateId> = Vec::with_capacity(ast.len());
-        let mut last = None;
-        for (k, stmt) in program.stmts.iter().enumerate() {
-            for n in stmt.first.index()..=stmt.body.index() {
-                let id = ExprId(n as u32);
-                let span = ast.span(id);
-                let gate = match ast.expr(id) {
-                    Expr::Num(x) => self.add(Op::Const(*x), &[], span),
-                    Expr::Name(name) => match self.scope.get(name.as_str()) {
-                        Some(&g) => g,
-                        None => {
-                            if let Some(h) = header {
-                                let (hname, _) = h.name.as_ref().expect("a header has a name");
-                                let StmtKind::Header { params } = &h.kind else {
-                                    unreachable!()
-                                };
-                                let list: Vec<&str> =
-                                    params.iter().map(|(n, _)| n.as_str()).collect();
-                                return Err(Error::syntax(
-                                    span,
-                                    format!(
-                                        "`{name}` is not a parameter of `{hname}({})`",
-                                        list.join(", ")
-                                    ),
-                                )
-                                .label("not in the header, and no stage defines it")
-                                .help(format!(
-                                    "add it to the header: `{hname}({})`",
-                                    list.iter()
-                                        .copied()
-                                        .chain([name.as_str()])
-                                        .collect::<Vec<_>>()
-                                        .join(", ")
-                                )));
-                            }
-                            if defined_at.get(name.as_str()).is_some_and(|&d| d >= k) {
-                                return Err(Error::syntax(
-                                    span,
-                                    format!("`{name}` is used before it is defined"),
-                                )
-                                .label("used here")
-                                .help("define a stage before the statements that use it"));
-                            }
-                            self.param(name, span)
-                        }
-                    },
-                    Expr::Apply { op, .. } => {
-                        let inputs: SmallVec<[GateId; 3]> =
-                            ast.args(id).iter().map(|a| gate_of[a.index()]).collect();
-                        self.add(*op, &inputs, span)
-                    }
-                };
-                gate_of.push(gate);
-            }
-            let gate = gate_of[stmt.body.index()];
-            if let Some((name, span)) = &stmt.name {
-                if let StmtKind::Stage = stmt.kind {
-                    if self.scope.contains_key(name.as_str()) {
-                        let what = if self.params.iter().any(|p| p.name == *name) {
-                            "a parameter"
-                        } else {
-                            "a stage"
-                        };
-                        return Err(Error::syntax(
-                            *span,
-                            format!("`{name}` is already defined as {what}"),
-                        )
-                        .label("defined again here")
-                        .help("give each stage its own name"));
-                    }
-                    self.scope.insert(name.as_str(), gate);
-                }
-                self.stage_names.entry(gate).or_default().push(name.clone());
-            }
-            last = Some((gate, stmt));
-        }
-        let (output, out_stmt) = last.expect("a parsed program has a statement");
-        let output_name = match &out_stmt.name {
-            Some((n, _)) => n.clone(),
-            None => header_name
-                .map(str::to_string)
-                .unwrap_or_else(|| self.fresh_output_name()),
-        };
-        let mut c = Circuit {
-            graph: self.graph,
-            params: self.params,
-            output,
-            output_name,
-            stage_names: self.stage_names,
-            notes: self.notes,
-            temp_prefix: "t",
-            temp_numbers: Vec::new(),
-        };
-        c.temp_prefix = pick_temp_prefix(&c);
-        let mut next = 0;
-        c.temp_numbers = c
-            .gates()
-            .map(|g| {
-                let anonymous = !matches!(c.op(g), Op::Input(_) | Op::Const(_))
-                    && g != c.output
-                    && !c.stage_names.contains_key(&g);
-                if anonymous {
-                    next += 1;
-                    next
-                } else {
-                    0
-                }
-            })
-            .collect();
-        Ok(c)
-    }
-
-    fn fresh_output_name(&self) -> String {
-        ["f", "out", "output", "result"]
-            .into_iter()
-            .find(|n| !self.scope.contains_key(n))
-            .map_or_else(|| "f_out".into(), str::to_string)
-    }
+    crate::lowering::lower(program)
 }
 
 /// `t` unless a user name looks like `t12`, then `_t`, and so on.
@@ -461,7 +411,7 @@ fn pick_temp_prefix(c: &Circuit) -> &'static str {
                 .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit()))
         };
         c.params.iter().any(|p| looks(&p.name))
-            || c.stage_names.values().flatten().any(|n| looks(n))
+            || c.stage_names.values().any(looks)
             || looks(&c.output_name)
     };
     ["t", "_t", "__t", "tmp_"]
@@ -495,8 +445,8 @@ mod tests {
         let q = c
             .stage_names
             .iter()
-            .find(|(_, n)| n[0] == "q")
-            .map(|(g, _)| *g)
+            .find(|(_, n)| *n == "q")
+            .map(|(g, _)| g)
             .unwrap();
         assert_eq!(c.consumers(q).len(), 2);
         assert_eq!(c.label(q), "q");

@@ -66,6 +66,7 @@ pub mod generate;
 pub mod graph;
 pub mod input;
 pub mod limits;
+pub mod lowering;
 pub mod output;
 pub mod print;
 pub mod repl;

@@ -14,14 +14,12 @@ fn main() -> ExitCode {
     if gradexplain::repl::wanted(&cli) {
         return gradexplain::repl::main(std::env::args_os());
     }
-    match gradexplain::app::run(&cli) {
+    match gradexplain::app::prepare(&cli) {
         Ok(out) => {
-            let mut stdout = std::io::stdout().lock();
+            // Buffered: a JSON report is written a gate at a time.
+            let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
             // A closed pipe (`| head`) is the reader's choice, not a failure.
-            match stdout
-                .write_all(out.as_bytes())
-                .and_then(|()| stdout.flush())
-            {
+            match out.write_to(&mut stdout).and_then(|()| stdout.flush()) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
                 Err(e) => {

@@ -69,6 +69,81 @@ impl fmt::Display for Shape {
     }
 }
 
+/// One shape per gate, stored as a small number into a table of the distinct
+/// shapes: a program has few, and 4 bytes per gate beat a `Shape`'s 24 on a
+/// million-gate circuit. Reads like a slice: `shapes[g]`, `shapes.len()`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Shapes {
+    ids: Vec<u32>,
+    table: Vec<Shape>,
+}
+
+impl Shapes {
+    /// No shapes, with room for `n`.
+    pub fn with_capacity(n: usize) -> Shapes {
+        Shapes {
+            ids: Vec::with_capacity(n),
+            table: Vec::new(),
+        }
+    }
+
+    /// Appends a shape.
+    pub fn push(&mut self, s: Shape) {
+        // The last shape pushed is the likeliest, then a short scan: tables
+        // hold a handful of shapes.
+        let k = match self.table.iter().rposition(|&t| t == s) {
+            Some(k) => k,
+            None => {
+                self.table.push(s);
+                self.table.len() - 1
+            }
+        };
+        self.ids.push(k as u32);
+    }
+
+    /// How many shapes.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// True when there is none.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// The shape at `i`, if there is one.
+    pub fn get(&self, i: usize) -> Option<Shape> {
+        self.ids.get(i).map(|&k| self.table[k as usize])
+    }
+
+    /// Every shape, in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = Shape> + '_ {
+        self.ids.iter().map(|&k| self.table[k as usize])
+    }
+
+    /// The shapes as a plain vector.
+    pub fn to_vec(&self) -> Vec<Shape> {
+        self.iter().collect()
+    }
+}
+
+impl std::ops::Index<usize> for Shapes {
+    type Output = Shape;
+    fn index(&self, i: usize) -> &Shape {
+        &self.table[self.ids[i] as usize]
+    }
+}
+
+impl FromIterator<Shape> for Shapes {
+    fn from_iter<I: IntoIterator<Item = Shape>>(it: I) -> Shapes {
+        let mut s = Shapes::default();
+        for x in it {
+            s.push(x);
+        }
+        s
+    }
+}
+
 /// A value: a scalar, or a vector or matrix of `f64`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
@@ -136,10 +211,25 @@ impl Value {
     }
 
     /// Every element, in row-major order.
-    pub fn elements(&self) -> Box<dyn Iterator<Item = f64> + '_> {
+    pub fn elements(&self) -> impl Iterator<Item = f64> + '_ {
+        // An enum, not a boxed iterator: the forward pass asks every gate's
+        // value whether it is finite, and a scalar must not allocate for that.
+        enum Elements<'a> {
+            One(Option<f64>),
+            Many(ndarray::iter::Iter<'a, f64, IxDyn>),
+        }
+        impl Iterator for Elements<'_> {
+            type Item = f64;
+            fn next(&mut self) -> Option<f64> {
+                match self {
+                    Elements::One(x) => x.take(),
+                    Elements::Many(it) => it.next().copied(),
+                }
+            }
+        }
         match self {
-            Value::Scalar(x) => Box::new(std::iter::once(*x)),
-            Value::Tensor(a) => Box::new(a.iter().copied()),
+            Value::Scalar(x) => Elements::One(Some(*x)),
+            Value::Tensor(a) => Elements::Many(a.iter()),
         }
     }
 
@@ -265,7 +355,10 @@ impl Value {
 
     /// True when every element is finite.
     pub fn is_finite(&self) -> bool {
-        self.elements().all(f64::is_finite)
+        match self {
+            Value::Scalar(x) => x.is_finite(),
+            Value::Tensor(a) => a.iter().all(|x| x.is_finite()),
+        }
     }
 }
 

@@ -113,9 +113,10 @@ fn draw(program: &str, args: &[String]) {
     if !at.is_empty() && a.evaluate(&at, &gradexplain::Value::Scalar(1.0)).is_err() {
         return;
     }
+    // The page lays out one picture per step: kept to small circuits.
     let req = gradexplain::draw::Request {
         svg: Some("fuzz.svg".into()),
-        html: Some("fuzz.html".into()),
+        html: (a.circuit.len() <= 40).then(|| "fuzz.html".into()),
         ..gradexplain::draw::Request::default()
     };
     let Ok(files) =

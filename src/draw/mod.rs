@@ -63,6 +63,15 @@ pub struct Request {
 }
 
 impl Request {
+    /// True when any file is asked for.
+    pub fn wanted(&self) -> bool {
+        self.dot.is_some()
+            || self.svg.is_some()
+            || self.png.is_some()
+            || self.steps.is_some()
+            || self.html.is_some()
+    }
+
     /// The drawing options of a command line.
     pub fn from_cli(cli: &Cli) -> Request {
         Request {

@@ -1,10 +1,19 @@
 //! The contract's JSON report.
+//!
+//! The report is serialized straight from the analysis, one gate at a time
+//! ([`write_report`]): a million-gate report never exists as a tree of
+//! `serde_json::Value`s (which took about a kilobyte per gate), only as bytes
+//! going out through a buffered writer. [`report`] builds the tree for callers
+//! that want to inspect it; both go through the same [`Serialize`] code, so
+//! they agree to the byte.
 
 use crate::analysis::Analysis;
 use crate::gate::Op;
+use crate::graph::{Circuit, GateId};
 use crate::value::{Shape, Value};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
-use serde_json::{Map, Value as Json, json};
+use serde_json::{Value as Json, json};
+use std::cell::RefCell;
 
 /// A number as the report writes it: a JSON number, or `"inf"`, `"-inf"`, `"nan"`.
 pub fn number(x: f64) -> Json {
@@ -49,6 +58,9 @@ pub fn shape(s: Shape) -> Json {
 pub struct Extras {
     /// `symbolic`: for each parameter, its derivative program (`None`: `null`).
     pub symbolic: Option<Vec<(String, Option<String>)>>,
+    /// `symbolic` from the derivatives themselves, each program printed into the
+    /// report as it is written, never held whole; used instead of `symbolic`.
+    pub derivatives: Option<Box<crate::symbolic::Symbolic>>,
     /// `check`: the largest relative error and whether it passes.
     pub check: Option<(f64, bool)>,
     /// More notes (the symbolic derivatives', the gradient check's).
@@ -57,212 +69,270 @@ pub struct Extras {
     pub summary: bool,
 }
 
-/// Builds the report.
+/// Builds the report as a tree.
 pub fn report(a: &Analysis, extras: &Extras) -> Json {
-    let (head, tail) = parts(a, extras);
-    let mut r = head;
-    if !extras.summary {
-        let req = a.circuit.requires_grad();
-        let gates = a.circuit.gates().map(|g| gate(a, g, &req)).collect();
-        r.insert("gates".into(), Json::Array(gates));
-    }
-    r.extend(tail);
-    Json::Object(r)
+    serde_json::to_value(Report { a, extras }).unwrap_or(Json::Null)
 }
 
-/// The report as pretty-printed JSON text, the same as [`report`] gives, but
-/// written gate by gate: a million-stage program's report never exists as one
-/// tree of JSON values (that took gigabytes), only as its text.
-///
-/// ```
-/// use gradexplain::explain::json::{Extras, report, to_string_pretty};
-/// let mut a = gradexplain::Analysis::new("f(x) = x * x").unwrap();
-/// a.evaluate_with(&[("x", 3.0.into())], 1.0).unwrap();
-/// let e = Extras::default();
-/// assert_eq!(to_string_pretty(&a, &e), serde_json::to_string_pretty(&report(&a, &e)).unwrap());
-/// ```
-pub fn to_string_pretty(a: &Analysis, extras: &Extras) -> String {
-    let (head, tail) = parts(a, extras);
-    let streamed = Streamed {
-        a,
-        head,
-        gates: !extras.summary,
-        tail,
-    };
-    let mut buf = Vec::new();
-    // Writing JSON values to memory cannot fail: every key is a string and every
-    // number finite.
-    let _ = serde_json::to_writer_pretty(&mut buf, &streamed);
-    String::from_utf8(buf).unwrap_or_default()
+/// Writes the report, pretty-printed as [`report`] would be, followed by a line
+/// break. Only the writer can fail.
+pub fn write_report(
+    w: &mut dyn std::io::Write,
+    a: &Analysis,
+    extras: &Extras,
+) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *w, &Report { a, extras })?;
+    w.write_all(b"\n")
 }
 
-/// The report around its gates: the keys before `gates` and those after it.
-fn parts(a: &Analysis, extras: &Extras) -> (Map<String, Json>, Map<String, Json>) {
-    let c = &a.circuit;
-    let mut r = Map::new();
-    r.insert("output".into(), Json::from(c.output_name.clone()));
-    r.insert(
-        "params".into(),
-        c.params
-            .iter()
-            .map(|p| Json::from(p.name.clone()))
-            .collect(),
-    );
-    if let (Some(sym), false) = (&extras.symbolic, extras.summary) {
-        let m: Map<String, Json> = sym
-            .iter()
-            .map(|(p, d)| (p.clone(), d.clone().map_or(Json::Null, Json::from)))
-            .collect();
-        r.insert("symbolic".into(), Json::Object(m));
-    }
-    if let Some(n) = &a.numeric {
-        r.insert("value".into(), value(&n.forward.values[c.output.index()]));
-        r.insert("upstream".into(), value(&n.backward.upstream));
-        let grads = n.backward.param_grads(c, &n.forward);
-        let m: Map<String, Json> = c
-            .params
-            .iter()
-            .zip(grads)
-            .map(|(p, g)| (p.name.clone(), g.as_ref().map_or(Json::Null, value)))
-            .collect();
-        r.insert("gradients".into(), Json::Object(m));
-    }
-    let mut tail = Map::new();
-    tail.insert(
-        "notes".into(),
-        super::text::notes(a)
-            .into_iter()
-            .chain(extras.notes.iter().cloned())
-            .map(Json::from)
-            .collect(),
-    );
-    if let Some((err, ok)) = extras.check {
-        tail.insert(
-            "check".into(),
-            json!({ "max_rel_error": number(err), "ok": ok }),
-        );
-    }
-    (r, tail)
-}
-
-/// The report with its gates made one at a time, as the serializer asks.
-struct Streamed<'a> {
+/// The whole report, in the contract's key order.
+struct Report<'a> {
     a: &'a Analysis,
-    head: Map<String, Json>,
-    gates: bool,
-    tail: Map<String, Json>,
+    extras: &'a Extras,
 }
 
-impl Serialize for Streamed<'_> {
+impl Serialize for Report<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(None)?;
-        for (k, v) in &self.head {
-            m.serialize_entry(k, v)?;
+        let (a, extras) = (self.a, self.extras);
+        let c = &a.circuit;
+        let mut r = s.serialize_map(None)?;
+        r.serialize_entry("output", &c.output_name)?;
+        r.serialize_entry("params", &Params(c))?;
+        if !extras.summary {
+            if let Some(d) = &extras.derivatives {
+                r.serialize_entry("symbolic", &Programs(c, d))?;
+            } else if let Some(sym) = &extras.symbolic {
+                r.serialize_entry("symbolic", &Pairs(sym))?;
+            }
         }
-        if self.gates {
-            m.serialize_entry("gates", &Gates(self.a))?;
+        if let Some(n) = &a.numeric {
+            r.serialize_entry("value", &V(&n.forward.values[c.output.index()]))?;
+            r.serialize_entry("upstream", &V(&n.backward.upstream))?;
+            let grads = n.backward.param_grads(c, &n.forward);
+            r.serialize_entry("gradients", &Gradients(c, &grads))?;
         }
-        for (k, v) in &self.tail {
-            m.serialize_entry(k, v)?;
+        if !extras.summary {
+            r.serialize_entry("gates", &Gates(a))?;
         }
+        let mut notes = super::text::notes(a);
+        notes.extend(extras.notes.iter().cloned());
+        r.serialize_entry("notes", &notes)?;
+        if let Some((err, ok)) = extras.check {
+            r.serialize_entry("check", &Check(err, ok))?;
+        }
+        r.end()
+    }
+}
+
+/// A number, as [`number`] writes it.
+struct Num(f64);
+
+impl Serialize for Num {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let x = self.0;
+        if x.is_nan() {
+            s.serialize_str("nan")
+        } else if x.is_infinite() {
+            s.serialize_str(if x > 0.0 { "inf" } else { "-inf" })
+        } else if x.fract() == 0.0 && x.abs() < 9.0e15 {
+            let i = x as i64;
+            // As serde_json's own numbers: a non-negative integer is unsigned.
+            if i >= 0 {
+                s.serialize_u64(i as u64)
+            } else {
+                s.serialize_i64(i)
+            }
+        } else {
+            s.serialize_f64(x)
+        }
+    }
+}
+
+/// A value, as [`value`] writes it.
+struct V<'a>(&'a Value);
+
+impl Serialize for V<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Value::Scalar(x) => Num(*x).serialize(s),
+            Value::Tensor(a) if a.ndim() == 1 => s.collect_seq(a.iter().map(|&x| Num(x))),
+            Value::Tensor(a) => s.collect_seq(a.outer_iter().map(Row)),
+        }
+    }
+}
+
+struct Row<'a>(ndarray::ArrayView<'a, f64, ndarray::IxDyn>);
+
+impl Serialize for Row<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(|&x| Num(x)))
+    }
+}
+
+struct Params<'a>(&'a Circuit);
+
+impl Serialize for Params<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.params.iter().map(|p| &p.name))
+    }
+}
+
+struct Pairs<'a>(&'a [(String, Option<String>)]);
+
+impl Serialize for Pairs<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
+}
+
+struct Programs<'a>(&'a Circuit, &'a crate::symbolic::Symbolic);
+
+impl Serialize for Programs<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let Programs(c, sym) = *self;
+        s.collect_map(
+            c.params
+                .iter()
+                .enumerate()
+                .map(|(k, p)| (&p.name, sym.has_program(k).then_some(Program(sym, k)))),
+        )
+    }
+}
+
+/// One derivative program, written into the JSON string as it is printed.
+struct Program<'a>(&'a crate::symbolic::Symbolic, usize);
+
+impl Serialize for Program<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl std::fmt::Display for Program<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.write_program(self.1, f)
+    }
+}
+
+struct Gradients<'a>(&'a Circuit, &'a [Option<Value>]);
+
+impl Serialize for Gradients<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let Gradients(c, grads) = *self;
+        s.collect_map(
+            c.params
+                .iter()
+                .zip(grads)
+                .map(|(p, g)| (&p.name, g.as_ref().map(V))),
+        )
+    }
+}
+
+struct Check(f64, bool);
+
+impl Serialize for Check {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(2))?;
+        m.serialize_entry("max_rel_error", &Num(self.0))?;
+        m.serialize_entry("ok", &self.1)?;
         m.end()
     }
 }
 
+/// Every gate in forward order, each serialized as it is reached.
 struct Gates<'a>(&'a Analysis);
 
 impl Serialize for Gates<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let c = &self.0.circuit;
-        let req = c.requires_grad();
+        let a = self.0;
+        let c = &a.circuit;
+        let req = c.requires_grad_slice();
+        let formulas = RefCell::new(super::local::Formulas::default());
         let mut seq = s.serialize_seq(Some(c.len()))?;
         for g in c.gates() {
-            seq.serialize_element(&gate(self.0, g, &req))?;
+            seq.serialize_element(&GateEntry {
+                a,
+                g,
+                req: req[g.index()],
+                formulas: &formulas,
+            })?;
         }
         seq.end()
     }
 }
 
-/// One gate's object; `req` is the circuit's [`crate::Circuit::requires_grad`].
-fn gate(a: &Analysis, g: crate::graph::GateId, req: &[bool]) -> Json {
-    let c = &a.circuit;
-    let op = c.op(g);
-    let mut o = Map::new();
-    o.insert("id".into(), json!(g.index()));
-    o.insert("op".into(), json!(op.name()));
-    o.insert(
-        "inputs".into(),
-        c.inputs(g).iter().map(|i| json!(i.index())).collect(),
-    );
-    o.insert("label".into(), json!(c.label(g)));
-    if let Some(names) = c.stage_names.get(&g) {
-        o.insert("names".into(), json!(names));
-    }
-    match op {
-        Op::Input(_) => {
-            // The parameter's own name: `label` is the output's name when the
-            // program is just `x`.
-            let name = c.param_of(g).map(|p| p.name.as_str());
-            o.insert("param".into(), json!(name));
-        }
-        Op::Const(x) => {
-            o.insert("const".into(), number(x));
-        }
-        _ => {
-            o.insert("formula".into(), json!(c.formula(g)));
-            if req[g.index()] {
-                let locals: Vec<Json> = (0..c.inputs(g).len())
-                    .map(|slot| super::local::formula(c, g, slot).map_or(Json::Null, Json::from))
-                    .collect();
-                o.insert("local".into(), Json::Array(locals));
-            }
-        }
-    }
-    if let Some(n) = &a.numeric {
-        o.insert("shape".into(), shape(n.forward.shapes[g.index()]));
-        o.insert("value".into(), value(&n.forward.values[g.index()]));
-        o.insert(
-            "grad".into(),
-            n.backward.grads[g.index()]
-                .as_ref()
-                .map_or(Json::Null, value),
-        );
-    }
-    Json::Object(o)
+struct GateEntry<'a> {
+    a: &'a Analysis,
+    g: GateId,
+    req: bool,
+    formulas: &'a RefCell<super::local::Formulas>,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::input::{parse_assignments, parse_grad};
+impl Serialize for GateEntry<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (c, g) = (&self.a.circuit, self.g);
+        let op = c.op(g);
+        let inputs = c.input_slice(g);
+        let label = c.label(g);
+        let mut o = s.serialize_map(None)?;
+        o.serialize_entry("id", &g.index())?;
+        o.serialize_entry("op", op.name())?;
+        o.serialize_entry("inputs", &Ids(inputs))?;
+        o.serialize_entry("label", &label)?;
+        if c.stage_names.contains_key(&g) {
+            o.serialize_entry("names", &Names(c, g))?;
+        }
+        match op {
+            // The parameter's own name: its label may be a stage's (`h0 = x0`).
+            Op::Input(_) => match c.param_of(g) {
+                Some(p) => o.serialize_entry("param", &p.name)?,
+                None => o.serialize_entry("param", &label)?,
+            },
+            Op::Const(x) => o.serialize_entry("const", &Num(x))?,
+            _ => {
+                o.serialize_entry("formula", &c.formula(g))?;
+                if self.req {
+                    let mut f = self.formulas.borrow_mut();
+                    let locals: Vec<Option<String>> = (0..inputs.len())
+                        .map(|slot| f.formula(c, g, slot))
+                        .collect();
+                    o.serialize_entry("local", &locals)?;
+                }
+            }
+        }
+        if let Some(n) = &self.a.numeric {
+            o.serialize_entry("shape", &Dims(n.forward.shapes[g.index()]))?;
+            o.serialize_entry("value", &V(&n.forward.values[g.index()]))?;
+            o.serialize_entry("grad", &n.backward.grads[g.index()].as_ref().map(V))?;
+        }
+        o.end()
+    }
+}
 
-    #[test]
-    fn streamed_text_is_the_tree_printed() {
-        for (src, at, grad) in [
-            ("f(x, y) = x * y", "x=3,y=-4", "2"),
-            ("q = x + y; f = q * q", "", "1"),
-            (
-                "L(W, x, y) = sum(max(0, W @ x - (W @ x)[y] + 1))",
-                "W=[[1, 2], [3, -4]],x=[1, -1],y=1",
-                "1",
-            ),
-            ("f(x) = x * 1e999 - 1e999", "x=1", "-1"),
-        ] {
-            let mut a = Analysis::new(src).unwrap();
-            if !at.is_empty() {
-                a.evaluate(&parse_assignments(at).unwrap(), &parse_grad(grad).unwrap())
-                    .unwrap();
-            }
-            for summary in [false, true] {
-                let extras = Extras {
-                    symbolic: Some(vec![("x".into(), Some("df_dx(x) = 1".into()))]),
-                    check: Some((1e-9, true)),
-                    notes: vec!["a note".into()],
-                    summary,
-                };
-                let tree = serde_json::to_string_pretty(&report(&a, &extras)).unwrap();
-                assert_eq!(to_string_pretty(&a, &extras), tree, "{src}");
-            }
+struct Ids<'a>(&'a [GateId]);
+
+impl Serialize for Ids<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(|i| i.index()))
+    }
+}
+
+struct Names<'a>(&'a Circuit, GateId);
+
+impl Serialize for Names<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.stage_names.of(self.1))
+    }
+}
+
+struct Dims(Shape);
+
+impl Serialize for Dims {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Shape::Scalar => s.collect_seq(std::iter::empty::<usize>()),
+            Shape::Vector(n) => s.collect_seq([n]),
+            Shape::Matrix(r, c) => s.collect_seq([r, c]),
         }
     }
 }

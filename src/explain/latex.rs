@@ -253,12 +253,12 @@ pub fn document(a: &Analysis, s: &Symbolic) -> String {
             lines.push(format!("  {lhs} &\\quad \\text{{(none: see the notes)}}"));
             continue;
         };
-        let lname = |id: ExprId| l.names.get(&id).and_then(|_| names.latex(c, id, &f));
+        let lname = |id: ExprId| l.is_statement(id).then(|| names.latex(c, id, &f)).flatten();
         // Statements the passes above have not defined already.
         let new: Vec<ExprId> = l
             .statements
             .iter()
-            .map(|(id, _)| *id)
+            .copied()
             .filter(|&id| {
                 !complete || (names.adjoint_gate(id).is_none() && names.forward_gate(id).is_none())
             })

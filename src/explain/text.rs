@@ -73,6 +73,8 @@ pub fn explain_with(a: &Analysis, opts: Options, extra: Doc, extra_notes: &[Stri
             }
             results(&mut d, c, n);
         }
+        // Results only: without values there are none, only the hint below.
+        None if opts.summary => {}
         None => symbolic(&mut d, c, opts),
     }
     d.append(extra);

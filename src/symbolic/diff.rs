@@ -13,7 +13,7 @@
 use super::expr::{Arena, ExprId};
 use crate::gate::Op;
 use crate::graph::{Circuit, GateId};
-use crate::value::Shape;
+use crate::value::{Shape, Shapes};
 
 /// One application of the chain rule: what a gate sends to one of its inputs.
 #[derive(Clone, Debug)]
@@ -41,7 +41,7 @@ pub struct Derivatives {
     /// Each gate's adjoint ∂output/∂gate (times `grad` for a tensor output), by
     /// gate index; `None` where no gradient flows.
     pub adjoint: Vec<Option<ExprId>>,
-    /// The chain-rule steps, in the order the sweep took them.
+    /// The chain-rule steps, in the order the sweep took them (when asked for).
     pub steps: Vec<Step>,
     /// The variable for the upstream gradient, for a tensor output.
     pub grad: Option<ExprId>,
@@ -53,9 +53,12 @@ pub struct Derivatives {
 }
 
 /// Differentiates `c`, whose gates have the shapes `shapes`. `grad_name` names
-/// the upstream gradient when the output is a tensor.
-pub fn differentiate(c: &Circuit, shapes: &[Shape], grad_name: &str) -> Derivatives {
-    let mut a = Arena::new();
+/// the upstream gradient when the output is a tensor. The chain-rule steps are
+/// recorded in [`Derivatives::steps`] only when `steps` is set.
+pub fn differentiate(c: &Circuit, shapes: &Shapes, grad_name: &str, steps: bool) -> Derivatives {
+    let keep_steps = steps;
+    // A gate and its adjoint make three or four nodes on average.
+    let mut a = Arena::with_capacity(4 * c.len());
     let vars: Vec<ExprId> = c
         .params
         .iter()
@@ -67,7 +70,10 @@ pub fn differentiate(c: &Circuit, shapes: &[Shape], grad_name: &str) -> Derivati
             Op::Input(i) => vars[i as usize],
             Op::Const(x) => a.number(x),
             op => {
-                let args: Vec<ExprId> = c.inputs(g).iter().map(|i| forward[i.index()]).collect();
+                let mut args: smallvec::SmallVec<[ExprId; 4]> = smallvec::SmallVec::new();
+                for i in c.input_slice(g) {
+                    args.push(forward[i.index()]);
+                }
                 a.build(op, &args)
             }
         };
@@ -75,7 +81,7 @@ pub fn differentiate(c: &Circuit, shapes: &[Shape], grad_name: &str) -> Derivati
     }
     let out_shape = shapes[c.output.index()];
     let grad = (!out_shape.is_scalar()).then(|| a.var(grad_name, out_shape));
-    let req = c.requires_grad();
+    let req = c.requires_grad_slice();
     let mut adjoint: Vec<Option<ExprId>> = vec![None; c.len()];
     let mut steps = Vec::new();
     let mut unsupported = Vec::new();
@@ -91,8 +97,11 @@ pub fn differentiate(c: &Circuit, shapes: &[Shape], grad_name: &str) -> Derivati
         if matches!(op, Op::Input(_) | Op::Const(_)) {
             continue;
         }
-        let inputs = c.inputs(g);
-        let ins: Vec<ExprId> = inputs.iter().map(|i| forward[i.index()]).collect();
+        let inputs = c.input_slice(g);
+        let mut ins: smallvec::SmallVec<[ExprId; 4]> = smallvec::SmallVec::new();
+        for i in inputs {
+            ins.push(forward[i.index()]);
+        }
         for (slot, &input) in inputs.iter().enumerate() {
             if !op.carries_gradient(slot) || !req[input.index()] {
                 continue;
@@ -134,13 +143,15 @@ pub fn differentiate(c: &Circuit, shapes: &[Shape], grad_name: &str) -> Derivati
                 None => contribution,
             };
             adjoint[input.index()] = Some(acc);
-            steps.push(Step {
-                gate: g,
-                slot,
-                input,
-                local,
-                contribution,
-            });
+            if keep_steps {
+                steps.push(Step {
+                    gate: g,
+                    slot,
+                    input,
+                    local,
+                    contribution,
+                });
+            }
         }
     }
     Derivatives {

@@ -9,7 +9,9 @@
 
 use crate::gate::{Builder, Op};
 use crate::value::{Shape, Value};
+use hashbrown::HashTable;
 use smallvec::SmallVec;
+use std::hash::{BuildHasher, Hasher};
 
 /// Hash maps and sets keyed by nodes: a fast hash, since a million-gate circuit
 /// hashes millions of nodes.
@@ -19,37 +21,60 @@ pub type FastSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 
 /// A node's handle in an [`Arena`]; ids grow in topological order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ExprId(u32);
+pub struct ExprId(std::num::NonZeroU32);
 
 impl ExprId {
     /// The node's position in the arena.
     pub fn index(self) -> usize {
-        self.0 as usize
+        self.0.get() as usize - 1
+    }
+
+    /// The id of the node at position `k`. Stored as `k + 1`, so that an
+    /// `Option<ExprId>` (one per gate, for the adjoints) takes 4 bytes, not 8.
+    fn at(k: usize) -> ExprId {
+        ExprId(std::num::NonZeroU32::new(k as u32 + 1).expect("fewer than 2³² nodes"))
     }
 }
 
 /// Arguments of a node, in operand order.
 pub type Args = SmallVec<[ExprId; 3]>;
 
-/// One node: an operation applied to earlier nodes. Variables are
-/// [`Op::Input`] (with the variable's number) and numbers are [`Op::Const`],
-/// both without arguments — the same vocabulary as the gate DAG.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Node {
+/// One node, as the arena lends it: an operation applied to earlier nodes.
+/// Variables are [`Op::Input`] (with the variable's number) and numbers are
+/// [`Op::Const`], both without arguments — the same vocabulary as the gate DAG.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Node<'a> {
     /// The operation.
     pub op: Op,
     /// Its arguments.
-    pub args: Args,
+    pub args: &'a [ExprId],
 }
 
 /// A hash-consed, simplifying expression DAG.
+///
+/// Stored flat, for million-gate circuits: each node's operation, its
+/// arguments in one shared list (compressed sparse rows), its shape as a
+/// small table index, and a hash table of node ids whose keys are read back
+/// from those arrays — about 30 bytes a node, where a map from owned nodes to
+/// ids took twice that.
 #[derive(Clone, Debug, Default)]
 pub struct Arena {
-    /// The nodes, each stored once: the set's index is the node's id, so that
-    /// looking a node up and storing it are one operation.
-    nodes: indexmap::IndexSet<Node, foldhash::fast::RandomState>,
+    /// Each node's operation, as a position in `op_table`: the distinct
+    /// operations (constants and variables included) are few next to the nodes,
+    /// and 4 bytes per node beat an `Op`'s 16.
+    ops: Vec<u32>,
+    op_table: Vec<Op>,
+    op_ids: FastMap<Op, u32>,
+    /// Node `k`'s arguments are `arg_list[arg_start[k]..arg_start[k + 1]]`.
+    arg_start: Vec<u32>,
+    arg_list: Vec<ExprId>,
+    /// Every node, by the hash of (operation, arguments). Emptied by
+    /// [`Arena::freeze`] once the arena is complete, and rebuilt if a node is
+    /// added after all.
+    memo: HashTable<ExprId>,
     /// Each node's shape, as a position in `shape_table`: a program has few
-    /// distinct shapes, and 4 bytes per node beat 24.
+    /// distinct shapes, and 4 bytes per node beat 24. Empty while every node is
+    /// a scalar (most circuits), and filled in at the first that is not.
     shapes: Vec<u32>,
     shape_table: Vec<Shape>,
     shape_ids: FastMap<Shape, u32>,
@@ -58,10 +83,31 @@ pub struct Arena {
     raw: bool,
 }
 
+fn node_hash(op: u32, args: &[ExprId]) -> u64 {
+    let mut h = rustc_hash::FxBuildHasher.build_hasher();
+    h.write_u32(op);
+    for a in args {
+        h.write_u32(a.0.get());
+    }
+    h.finish()
+}
+
 impl Arena {
     /// An empty arena that simplifies as it builds.
     pub fn new() -> Arena {
         Arena::default()
+    }
+
+    /// An empty arena with room for about `n` nodes: sized up front, the table
+    /// that finds equal nodes is never rehashed as it grows.
+    pub fn with_capacity(n: usize) -> Arena {
+        Arena {
+            ops: Vec::with_capacity(n),
+            arg_start: Vec::with_capacity(n),
+            arg_list: Vec::with_capacity(2 * n),
+            memo: HashTable::with_capacity(n),
+            ..Arena::default()
+        }
     }
 
     /// An empty arena that builds exactly what it is asked to (still hash-consed).
@@ -76,7 +122,7 @@ impl Arena {
     pub fn var(&mut self, name: &str, shape: Shape) -> ExprId {
         let k = self.vars.len() as u32;
         self.vars.push((name.to_string(), shape));
-        self.intern(Op::Input(k), Args::new(), shape)
+        self.intern(Op::Input(k), &[], shape)
     }
 
     /// The name of variable `k`.
@@ -91,32 +137,74 @@ impl Arena {
 
     /// The number of nodes.
     pub fn len(&self) -> usize {
-        self.nodes.len()
+        self.ops.len()
     }
 
     /// True when the arena holds no node.
     pub fn is_empty(&self) -> bool {
-        self.nodes.is_empty()
+        self.ops.is_empty()
+    }
+
+    /// Empties the arena, keeping its allocations for the next use.
+    pub fn clear(&mut self) {
+        self.ops.clear();
+        self.op_table.clear();
+        self.op_ids.clear();
+        self.arg_start.clear();
+        self.arg_list.clear();
+        self.memo.clear();
+        self.shapes.clear();
+        self.vars.clear();
     }
 
     /// The node.
-    pub fn node(&self, id: ExprId) -> &Node {
-        &self.nodes[id.index()]
+    pub fn node(&self, id: ExprId) -> Node<'_> {
+        Node {
+            op: self.op(id),
+            args: self.args(id),
+        }
+    }
+
+    /// The id of the node at position `k` (`k < len()`).
+    pub fn id_at(&self, k: usize) -> ExprId {
+        debug_assert!(k < self.len());
+        ExprId::at(k)
     }
 
     /// The node's operation.
     pub fn op(&self, id: ExprId) -> Op {
-        self.nodes[id.index()].op
+        self.op_table[self.ops[id.index()] as usize]
+    }
+
+    /// Drops the table that finds equal nodes, once the arena is built: a
+    /// complete arena is only read, and the table is a fifth of its memory. A
+    /// node added later rebuilds it first, so sharing is never lost.
+    pub fn freeze(&mut self) {
+        self.memo = HashTable::new();
+    }
+
+    /// The node's arguments.
+    pub fn args(&self, id: ExprId) -> &[ExprId] {
+        let k = id.index();
+        let start = self.arg_start[k] as usize;
+        let end = self
+            .arg_start
+            .get(k + 1)
+            .map_or(self.arg_list.len(), |&e| e as usize);
+        &self.arg_list[start..end]
     }
 
     /// The node's shape.
     pub fn shape(&self, id: ExprId) -> Shape {
-        self.shape_table[self.shapes[id.index()] as usize]
+        match self.shapes.get(id.index()) {
+            Some(&k) => self.shape_table[k as usize],
+            None => Shape::Scalar,
+        }
     }
 
     /// The number, if the node is one.
     pub fn as_num(&self, id: ExprId) -> Option<f64> {
-        match self.nodes[id.index()].op {
+        match self.op(id) {
             Op::Const(c) => Some(c),
             _ => None,
         }
@@ -124,25 +212,77 @@ impl Arena {
 
     /// True for variables and numbers.
     pub fn is_leaf(&self, id: ExprId) -> bool {
-        self.nodes[id.index()].args.is_empty()
+        self.args(id).is_empty()
     }
 
     /// Stores a node as it is, or finds the equal node already stored.
-    pub(crate) fn intern(&mut self, op: Op, args: Args, shape: Shape) -> ExprId {
+    pub(crate) fn intern(&mut self, op: Op, args: &[ExprId], shape: Shape) -> ExprId {
         debug_assert!(
-            args.iter().all(|a| a.index() < self.nodes.len()),
+            args.iter().all(|a| a.index() < self.ops.len()),
             "arguments come before the node: topological order"
         );
-        let (k, new) = self.nodes.insert_full(Node { op, args });
-        if new {
-            let table = &mut self.shape_table;
-            let k = *self.shape_ids.entry(shape).or_insert_with(|| {
-                table.push(shape);
-                (table.len() - 1) as u32
-            });
+        if self.memo.is_empty() && !self.ops.is_empty() {
+            self.rebuild_memo();
+        }
+        let table = &mut self.op_table;
+        let op_id = *self.op_ids.entry(op).or_insert_with(|| {
+            table.push(op);
+            (table.len() - 1) as u32
+        });
+        let hash = node_hash(op_id, args);
+        let (ops, starts, list) = (&self.ops, &self.arg_start, &self.arg_list);
+        let args_of = |id: ExprId| {
+            let k = id.index();
+            let end = starts.get(k + 1).map_or(list.len(), |&e| e as usize);
+            &list[starts[k] as usize..end]
+        };
+        if let Some(&id) = self
+            .memo
+            .find(hash, |&id| ops[id.index()] == op_id && args_of(id) == args)
+        {
+            return id;
+        }
+        let id = ExprId::at(self.ops.len());
+        self.ops.push(op_id);
+        self.arg_start.push(self.arg_list.len() as u32);
+        self.arg_list.extend_from_slice(args);
+        let (ops, starts, list) = (&self.ops, &self.arg_start, &self.arg_list);
+        self.memo.insert_unique(hash, id, |&id| {
+            let k = id.index();
+            let end = starts.get(k + 1).map_or(list.len(), |&e| e as usize);
+            node_hash(ops[k], &list[starts[k] as usize..end])
+        });
+        if !shape.is_scalar() || !self.shapes.is_empty() {
+            let scalar = self.shape_id(Shape::Scalar);
+            let k = self.shape_id(shape);
+            let before = id.index();
+            self.shapes.resize(before, scalar);
             self.shapes.push(k);
         }
-        ExprId(k as u32)
+        id
+    }
+
+    fn shape_id(&mut self, shape: Shape) -> u32 {
+        let table = &mut self.shape_table;
+        *self.shape_ids.entry(shape).or_insert_with(|| {
+            table.push(shape);
+            (table.len() - 1) as u32
+        })
+    }
+
+    fn rebuild_memo(&mut self) {
+        let mut memo = HashTable::with_capacity(self.ops.len());
+        for k in 0..self.ops.len() {
+            let id = ExprId::at(k);
+            let hash = node_hash(self.ops[k], self.args(id));
+            let (ops, starts, list) = (&self.ops, &self.arg_start, &self.arg_list);
+            memo.insert_unique(hash, id, |&id: &ExprId| {
+                let k = id.index();
+                let end = starts.get(k + 1).map_or(list.len(), |&e| e as usize);
+                node_hash(ops[k], &list[starts[k] as usize..end])
+            });
+        }
+        self.memo = memo;
     }
 
     /// The shape of `op` applied to `args`, or `None` when the shapes do not fit.
@@ -159,13 +299,13 @@ impl Arena {
         {
             return id;
         }
-        self.intern(op, args.iter().copied().collect(), shape)
+        self.intern(op, args, shape)
     }
 
     /// A number (`-0` is stored as `0`, so that the two are one node).
     pub fn number(&mut self, x: f64) -> ExprId {
         let x = if x == 0.0 { 0.0 } else { x };
-        self.intern(Op::Const(x), Args::new(), Shape::Scalar)
+        self.intern(Op::Const(x), &[], Shape::Scalar)
     }
 
     /// Prints `root` in the tool's language; `name` gives the nodes that are
@@ -180,15 +320,41 @@ impl Arena {
                 {
                     return P::Leaf(n.into());
                 }
-                let node = &self.nodes[id.index()];
-                match node.op {
-                    Op::Input(k) => P::Leaf(self.var_name(k).into()),
-                    Op::Const(c) => P::Leaf(crate::print::number(c).into()),
-                    op => P::Apply(op, node.args.clone()),
-                }
+                self.print_node(id)
             },
             Brackets::Needed,
         )
+    }
+
+    /// [`Arena::print`] with names that are borrowed, not made for each use.
+    pub fn print_named<'n>(
+        &'n self,
+        root: ExprId,
+        name: impl Fn(ExprId) -> Option<&'n str>,
+    ) -> String {
+        use crate::print::{Brackets, Node as P, print};
+        print(
+            root,
+            |id: ExprId| {
+                if id != root
+                    && let Some(n) = name(id)
+                {
+                    return P::Leaf(n.into());
+                }
+                self.print_node(id)
+            },
+            Brackets::Needed,
+        )
+    }
+
+    fn print_node(&self, id: ExprId) -> crate::print::Node<'_, ExprId> {
+        use crate::print::Node as P;
+        let node = self.node(id);
+        match node.op {
+            Op::Input(k) => P::Leaf(self.var_name(k).into()),
+            Op::Const(c) => P::Leaf(crate::print::number(c).into()),
+            op => P::Apply(op, node.args.iter().copied().collect()),
+        }
     }
 
     /// Evaluates `root` with the variables' values, visiting only the nodes it
@@ -197,7 +363,7 @@ impl Arena {
         let reach = self.reachable(&[root]);
         let mut values: FastMap<ExprId, Value> = FastMap::default();
         for id in reach {
-            let node = &self.nodes[id.index()];
+            let node = self.node(id);
             let v = match node.op {
                 Op::Input(k) => vars
                     .get(k as usize)
@@ -226,7 +392,7 @@ impl Arena {
                 continue;
             }
             out.push(id);
-            stack.extend(self.nodes[id.index()].args.iter().copied());
+            stack.extend(self.args(id).iter().copied());
         }
         out.sort_unstable();
         out

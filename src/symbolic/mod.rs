@@ -13,16 +13,18 @@
 pub mod diff;
 pub mod expr;
 pub mod latex;
+pub mod nameset;
 pub mod program;
 mod simplify;
 
 use crate::analysis::Analysis;
 use crate::gate::Op;
 use crate::graph::{Circuit, ParamRole};
-use crate::value::Shape;
+use crate::value::{Shape, Shapes};
 use diff::Derivatives;
 use expr::ExprId;
 use program::{Layout, Names};
+use std::borrow::Cow;
 
 /// The symbolic derivatives of one program, ready to print.
 #[derive(Clone, Debug)]
@@ -35,21 +37,24 @@ pub struct Symbolic {
     /// `None` for an index parameter or a derivative that cannot be written.
     pub layouts: Vec<Option<Layout>>,
     /// For each parameter, its derivative as a program; `None` as for `layouts`.
+    /// Empty when built [`Symbolic::for_report`]: see [`Symbolic::write_program`].
     pub programs: Vec<Option<String>>,
+    /// Each program's header parameters: the program's, and `grad` for a tensor output.
+    header_params: Vec<String>,
     /// What the reader should know: assumed shapes, derivatives not written.
     pub notes: Vec<String>,
 }
 
 /// The gate shapes the derivatives are built for: the evaluated ones, or —
 /// without values — those that follow from scalar parameters.
-fn shapes(a: &Analysis) -> Option<(Vec<Shape>, bool)> {
+fn shapes(a: &Analysis) -> Option<(Cow<'_, Shapes>, bool)> {
     if let Some(n) = &a.numeric {
-        return Some((n.forward.shapes.clone(), false));
+        return Some((Cow::Borrowed(&n.forward.shapes), false));
     }
     let scalars = vec![Shape::Scalar; a.circuit.params.len()];
     crate::eval::infer_shapes(&a.circuit, &scalars)
         .ok()
-        .map(|s| (s, true))
+        .map(|s| (Cow::Owned(s), true))
 }
 
 /// True when the circuit has a gate that only makes sense for tensors.
@@ -65,6 +70,18 @@ fn uses_tensors(c: &Circuit) -> bool {
 impl Symbolic {
     /// Differentiates the analysed program with respect to every parameter.
     pub fn new(a: &Analysis) -> Symbolic {
+        Symbolic::build(a, true)
+    }
+
+    /// The derivatives as the JSON report needs them, for circuits of any size:
+    /// the programs are not printed here but as the report is written
+    /// ([`Symbolic::write_program`]), and the chain-rule steps, which only the
+    /// LaTeX derivation reads, are not kept.
+    pub fn for_report(a: &Analysis) -> Symbolic {
+        Symbolic::build(a, false)
+    }
+
+    fn build(a: &Analysis, full: bool) -> Symbolic {
         let c = &a.circuit;
         let n = c.params.len();
         let mut notes = Vec::new();
@@ -78,6 +95,7 @@ impl Symbolic {
                 names: None,
                 layouts: vec![None; n],
                 programs: vec![None; n],
+                header_params: Vec::new(),
                 notes,
             };
         };
@@ -88,7 +106,7 @@ impl Symbolic {
             );
         }
         let grad_name = program::fresh(&program::user_names(c), "grad");
-        let mut d = diff::differentiate(c, &shapes, &grad_name);
+        let mut d = diff::differentiate(c, &shapes, &grad_name, full);
         let grad = d.grad.map(|_| grad_name.as_str());
         // Roots first (zeros for unused parameters are new nodes), then names.
         let roles = c.param_roles();
@@ -105,6 +123,8 @@ impl Symbolic {
                 }
             })
             .collect();
+        // Complete: from here on the arena is only read.
+        d.arena.freeze();
         for &g in &d.unsupported {
             notes.push(format!(
                 "the symbolic derivative through `{} = {}` cannot be written in the language yet; the derivatives that pass through it are left out",
@@ -113,37 +133,62 @@ impl Symbolic {
             ));
         }
         let mut names = Names::new(c, &d, grad);
-        let mut header_params: Vec<&str> = c.params.iter().map(|p| p.name.as_str()).collect();
+        let mut header_params: Vec<String> = c.params.iter().map(|p| p.name.clone()).collect();
         if let Some(g) = grad {
-            header_params.push(g);
+            header_params.push(g.to_string());
         }
         let layouts: Vec<Option<Layout>> = roots
             .iter()
             .map(|r| r.map(|r| program::layout(c, &d, &mut names, r)))
             .collect();
-        let programs = layouts
-            .iter()
-            .enumerate()
-            .map(|(k, l)| {
-                l.as_ref()
-                    .map(|l| program::print(&d, l, &names.headers[k], &header_params))
-            })
-            .collect();
-        Symbolic {
+        let mut s = Symbolic {
             derivatives: Some(d),
             names: Some(names),
             layouts,
-            programs,
+            programs: Vec::new(),
+            header_params,
             notes,
+        };
+        if full {
+            s.programs = (0..n).map(|k| s.program(k)).collect();
         }
+        s
+    }
+
+    /// The derivative with respect to parameter `k` as a program; `None` for an
+    /// index parameter or a derivative that cannot be written.
+    pub fn program(&self, k: usize) -> Option<String> {
+        if let Some(p) = self.programs.get(k) {
+            return p.clone();
+        }
+        let mut out = String::new();
+        self.write_program(k, &mut out).ok()?;
+        Some(out)
+    }
+
+    /// Writes the program of parameter `k`, a statement at a time; `Err` when
+    /// there is none (see [`Symbolic::program`]) or the writer fails.
+    pub fn write_program(&self, k: usize, out: &mut dyn std::fmt::Write) -> std::fmt::Result {
+        let (Some(d), Some(names), Some(Some(l))) =
+            (&self.derivatives, &self.names, self.layouts.get(k))
+        else {
+            return Err(std::fmt::Error);
+        };
+        let params: Vec<&str> = self.header_params.iter().map(String::as_str).collect();
+        program::write(out, d, names, l, &names.headers[k], &params)
+    }
+
+    /// True when parameter `k` has a program.
+    pub fn has_program(&self, k: usize) -> bool {
+        matches!(self.layouts.get(k), Some(Some(_))) && self.derivatives.is_some()
     }
 
     /// The parameter programs as the JSON report's `symbolic` object wants them.
     pub fn json_entries(&self, c: &Circuit) -> Vec<(String, Option<String>)> {
         c.params
             .iter()
-            .zip(&self.programs)
-            .map(|(p, s)| (p.name.clone(), s.clone()))
+            .enumerate()
+            .map(|(k, p)| (p.name.clone(), self.program(k)))
             .collect()
     }
 }

@@ -10,17 +10,25 @@
 //! ever collides with a name of the user's program.
 
 use super::diff::Derivatives;
-use super::expr::{ExprId, FastMap};
+use super::expr::ExprId;
+use super::nameset::{NameId, NameSet};
 use crate::graph::{Circuit, GateId};
-use std::collections::HashSet;
+use std::cell::RefCell;
 
 /// An expression nested deeper than this is split with a named statement, so
 /// that every line stays readable (and shallow for any tool that reads it).
-const MAX_DEPTH: u32 = 32;
+const MAX_DEPTH: u8 = 32;
 
-/// Who a node's name comes from.
+/// No name made yet.
+const NONE: NameId = NameId::MAX;
+
+/// Who a node's name comes from, packed into 32 bits (the kind in the top two,
+/// the gate below): one of these per node of a million-gate arena.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Claim {
+struct Claim(u32);
+
+/// A [`Claim`], unpacked.
+enum Claimed {
     /// Nobody: a generic name if it needs one.
     Free,
     /// A forward gate; `true` when the user named it (a stage or the output).
@@ -29,22 +37,51 @@ enum Claim {
     Adjoint(GateId),
 }
 
+impl Claim {
+    const FREE: Claim = Claim(0);
+    const GATE: u32 = (1 << 30) - 1;
+
+    fn forward(g: GateId, user: bool) -> Claim {
+        debug_assert!(g.index() < Self::GATE as usize);
+        Claim((if user { 2 } else { 1 }) << 30 | g.index() as u32)
+    }
+
+    fn adjoint(g: GateId) -> Claim {
+        debug_assert!(g.index() < Self::GATE as usize);
+        Claim(3 << 30 | g.index() as u32)
+    }
+
+    fn get(self) -> Claimed {
+        let g = GateId(petgraph::graph::NodeIndex::new(
+            (self.0 & Self::GATE) as usize,
+        ));
+        match self.0 >> 30 {
+            0 => Claimed::Free,
+            1 => Claimed::Forward(g, false),
+            2 => Claimed::Forward(g, true),
+            _ => Claimed::Adjoint(g),
+        }
+    }
+}
+
 /// Names for the nodes of a [`Derivatives`] arena, shared by all parameters'
 /// programs so that a subexpression has the same name in each. Who may name a
 /// node is settled up front, in one pass over the gates; the names themselves
 /// are made when a program first needs them, so a million-gate circuit does not
-/// pay for a million strings.
+/// pay for a million strings, and are kept in one [`NameSet`].
 #[derive(Clone, Debug)]
 pub struct Names {
     /// By node index.
     claims: Vec<Claim>,
-    /// The names made so far.
-    made: FastMap<ExprId, String>,
-    taken: HashSet<String>,
+    /// By node index: the number of its name in `taken`, once made.
+    made: Vec<NameId>,
+    /// Every name a program may not take again: the user's and those made.
+    taken: NameSet,
     generic: usize,
-    /// Scratch space for [`layout`], by node index, reused from one parameter to
-    /// the next: a layout costs what its derivative reaches, not the whole arena.
-    scratch: Scratch,
+    /// Scratch space for [`layout`] and printing, by node index, reused from one
+    /// parameter to the next: a layout costs what its derivative reaches, not the
+    /// whole arena. Printing only reads names, hence the cell.
+    scratch: RefCell<Scratch>,
     /// The header name of each parameter's program: `df_dx`.
     pub headers: Vec<String>,
     /// The upstream gradient's name, for a tensor output.
@@ -54,14 +91,44 @@ pub struct Names {
 /// Per-node counters that are valid where `seen` holds the current round.
 #[derive(Clone, Debug, Default)]
 struct Scratch {
-    round: u32,
-    seen: Vec<u32>,
-    uses: Vec<u32>,
-    depth: Vec<u32>,
+    round: u16,
+    seen: Vec<u16>,
+    /// Uses, counted up to 2 (two is "shared"), in the low two bits; the
+    /// depth of the unnamed expression the node heads (at most 33) above them.
+    marks: Vec<u8>,
+}
+
+/// Counting uses and depths in one byte per node.
+impl Scratch {
+    fn uses(&self, k: usize) -> u8 {
+        self.marks[k] & 3
+    }
+    fn set_uses(&mut self, k: usize, n: u8) {
+        self.marks[k] = (self.marks[k] & !3) | n;
+    }
+    fn depth(&self, k: usize) -> u8 {
+        self.marks[k] >> 2
+    }
+    fn set_depth(&mut self, k: usize, d: u8) {
+        self.marks[k] = (self.marks[k] & 3) | (d << 2);
+    }
+}
+
+impl Scratch {
+    /// Starts a round: a number that no entry of `seen` holds yet.
+    fn next_round(&mut self) -> u16 {
+        if self.round == u16::MAX {
+            // Rounds wrap: forget every old mark rather than mistake one for new.
+            self.seen.fill(0);
+            self.round = 0;
+        }
+        self.round += 1;
+        self.round
+    }
 }
 
 /// `name`, or `name_`, `name__`, … — the first that `taken` does not hold.
-pub fn fresh(taken: &HashSet<String>, name: &str) -> String {
+pub fn fresh(taken: &NameSet, name: &str) -> String {
     let mut n = name.to_string();
     while taken.contains(&n) {
         n.push('_');
@@ -70,10 +137,17 @@ pub fn fresh(taken: &HashSet<String>, name: &str) -> String {
 }
 
 /// Every name the user's program binds: parameters, stages and the output.
-pub fn user_names(c: &Circuit) -> HashSet<String> {
-    let mut taken: HashSet<String> = c.params.iter().map(|p| p.name.clone()).collect();
-    taken.extend(c.stage_names.values().flatten().cloned());
-    taken.insert(c.output_name.clone());
+pub fn user_names(c: &Circuit) -> NameSet {
+    // Room for the names a program makes too: about two for each of the user's.
+    let users = c.params.len() + c.stage_names.values().count() + 1;
+    let mut taken = NameSet::with_capacity(3 * users);
+    for p in &c.params {
+        taken.insert(&p.name);
+    }
+    for n in c.stage_names.values() {
+        taken.insert(n);
+    }
+    taken.insert(&c.output_name);
     taken
 }
 
@@ -84,46 +158,45 @@ impl Names {
         let a = &d.arena;
         let mut taken = user_names(c);
         if let Some(g) = grad {
-            taken.insert(g.to_string());
+            taken.insert(g);
         }
         let headers: Vec<String> = c
             .params
             .iter()
             .map(|p| {
                 let h = fresh(&taken, &format!("d{}_d{}", c.output_name, p.name));
-                taken.insert(h.clone());
+                taken.insert(&h);
                 h
             })
             .collect();
-        let mut claims = vec![Claim::Free; a.len()];
+        let mut claims = vec![Claim::FREE; a.len()];
         let named = |g: GateId| c.stage_names.contains_key(&g) || g == c.output;
         for pass in [true, false] {
             for g in c.gates() {
                 let id = d.forward[g.index()];
-                if named(g) == pass && !a.is_leaf(id) && claims[id.index()] == Claim::Free {
-                    claims[id.index()] = Claim::Forward(g, pass);
+                if named(g) == pass && !a.is_leaf(id) && claims[id.index()] == Claim::FREE {
+                    claims[id.index()] = Claim::forward(g, pass);
                 }
             }
         }
         for g in c.gates().rev() {
             if let Some(id) = d.adjoint[g.index()]
                 && !a.is_leaf(id)
-                && claims[id.index()] == Claim::Free
+                && claims[id.index()] == Claim::FREE
             {
-                claims[id.index()] = Claim::Adjoint(g);
+                claims[id.index()] = Claim::adjoint(g);
             }
         }
         Names {
             claims,
-            made: FastMap::default(),
+            made: vec![NONE; a.len()],
             taken,
             generic: 0,
-            scratch: Scratch {
+            scratch: RefCell::new(Scratch {
                 round: 0,
                 seen: vec![0; a.len()],
-                uses: vec![0; a.len()],
-                depth: vec![0; a.len()],
-            },
+                marks: vec![0; a.len()],
+            }),
             headers,
             grad: grad.map(str::to_string),
         }
@@ -131,30 +204,33 @@ impl Names {
 
     /// True for the user's stages and their adjoints: always a statement.
     fn forced(&self, c: &Circuit, id: ExprId) -> bool {
-        match self.claims[id.index()] {
-            Claim::Forward(_, user) => user,
-            Claim::Adjoint(g) => c.stage_names.contains_key(&g),
-            Claim::Free => false,
+        match self.claims[id.index()].get() {
+            Claimed::Forward(_, user) => user,
+            Claimed::Adjoint(g) => c.stage_names.contains_key(&g),
+            Claimed::Free => false,
         }
     }
 
     /// The node's name, if one has been made: by a [`layout`] that needed it.
     pub fn get(&self, id: ExprId) -> Option<&str> {
-        self.made.get(&id).map(String::as_str)
+        match self.made.get(id.index()) {
+            Some(&n) if n != NONE => Some(self.taken.get(n)),
+            _ => None,
+        }
     }
 
     /// The gate whose adjoint this node is named after, if any.
     pub fn adjoint_gate(&self, id: ExprId) -> Option<GateId> {
-        match self.claims.get(id.index()) {
-            Some(Claim::Adjoint(g)) => Some(*g),
+        match self.claims.get(id.index()).map(|c| c.get()) {
+            Some(Claimed::Adjoint(g)) => Some(g),
             _ => None,
         }
     }
 
     /// The forward gate this node is named after, if any.
     pub fn forward_gate(&self, id: ExprId) -> Option<GateId> {
-        match self.claims.get(id.index()) {
-            Some(Claim::Forward(g, _)) => Some(*g),
+        match self.claims.get(id.index()).map(|c| c.get()) {
+            Some(Claimed::Forward(g, _)) => Some(g),
             _ => None,
         }
     }
@@ -163,26 +239,26 @@ impl Names {
     /// as `\frac{\partial f}{\partial h_{1}}` (`f` already LaTeX), or a
     /// generic name once made.
     pub fn latex(&self, c: &Circuit, id: ExprId, f: &str) -> Option<String> {
-        match self.claims.get(id.index()) {
-            Some(Claim::Adjoint(g)) => {
-                Some(super::latex::partial(f, &super::latex::name(&c.label(*g))))
+        match self.claims.get(id.index()).map(|c| c.get()) {
+            Some(Claimed::Adjoint(g)) => {
+                Some(super::latex::partial(f, &super::latex::name(&c.label(g))))
             }
-            Some(Claim::Forward(g, _)) => Some(super::latex::name(&c.label(*g))),
+            Some(Claimed::Forward(g, _)) => Some(super::latex::name(&c.label(g))),
             _ => self.get(id).map(super::latex::name),
         }
     }
 
-    /// The node's name, made now if it has none yet.
-    fn name(&mut self, c: &Circuit, id: ExprId) -> String {
-        if let Some(n) = self.made.get(&id) {
-            return n.clone();
+    /// Makes the node's name, if it has none yet.
+    fn name(&mut self, c: &Circuit, id: ExprId) {
+        if self.made[id.index()] != NONE {
+            return;
         }
-        let n = match self.claims[id.index()] {
+        let n = match self.claims[id.index()].get() {
             // The user's own name: it is theirs already.
-            Claim::Forward(g, true) => c.label(g),
-            Claim::Forward(g, false) => fresh(&self.taken, &c.label(g)),
-            Claim::Adjoint(g) => fresh(&self.taken, &format!("d{}", c.label(g))),
-            Claim::Free => loop {
+            Claimed::Forward(g, true) => c.label(g),
+            Claimed::Forward(g, false) => fresh(&self.taken, &c.label(g)),
+            Claimed::Adjoint(g) => fresh(&self.taken, &format!("d{}", c.label(g))),
+            Claimed::Free => loop {
                 self.generic += 1;
                 let n = format!("s{}", self.generic);
                 if !self.taken.contains(&n) {
@@ -190,22 +266,25 @@ impl Names {
                 }
             },
         };
-        self.taken.insert(n.clone());
-        self.made.insert(id, n.clone());
-        n
+        self.made[id.index()] = self.taken.insert(&n);
     }
 }
 
-/// A derivative laid out as statements: the shared nodes, in topological order,
-/// each with its name, then the root.
+/// A derivative laid out as statements: the shared nodes, in topological order
+/// (their names are in [`Names`]), then the root.
 #[derive(Clone, Debug)]
 pub struct Layout {
-    /// `(node, name)` for each statement before the last.
-    pub statements: Vec<(ExprId, String)>,
+    /// The node of each statement before the last, in id order.
+    pub statements: Vec<ExprId>,
     /// The derivative itself.
     pub root: ExprId,
-    /// The name each statement node prints as.
-    pub names: FastMap<ExprId, String>,
+}
+
+impl Layout {
+    /// True when `id` is one of the statements, so it prints as its name.
+    pub fn is_statement(&self, id: ExprId) -> bool {
+        self.statements.binary_search(&id).is_ok()
+    }
 }
 
 /// Decides which nodes under `root` become statements: those used twice or more
@@ -214,71 +293,121 @@ pub struct Layout {
 /// would nest too deep.
 pub fn layout(c: &Circuit, d: &Derivatives, names: &mut Names, root: ExprId) -> Layout {
     let a = &d.arena;
-    let mut sc = std::mem::take(&mut names.scratch);
-    sc.round += 1;
-    let round = sc.round;
-    // The nodes the root reaches, each once, with how often they are used.
+    let mut sc = std::mem::take(names.scratch.get_mut());
+    // The nodes the root reaches, each once, with how often they are used, in
+    // id (topological) order. Depth-first while the derivative looks small; a
+    // large one (an eighth of the ids below its root) is found instead by one
+    // descending scan of the arena, which reads memory in order: on a
+    // million-gate circuit the jumps of a depth-first walk miss the cache.
     let mut reach = Vec::new();
+    let limit = root.index() / 8 + 64;
+    let mut round = sc.next_round();
     let mut stack = vec![root];
     sc.seen[root.index()] = round;
-    sc.uses[root.index()] = 0;
+    sc.set_uses(root.index(), 0);
     while let Some(id) = stack.pop() {
         reach.push(id);
-        for &arg in &a.node(id).args {
+        if reach.len() > limit {
+            break;
+        }
+        for &arg in a.args(id) {
             let k = arg.index();
             if sc.seen[k] == round {
-                sc.uses[k] += 1;
+                sc.set_uses(k, 2);
             } else {
                 sc.seen[k] = round;
-                sc.uses[k] = 1;
+                sc.set_uses(k, 1);
                 stack.push(arg);
             }
         }
     }
-    reach.sort_unstable();
+    if reach.len() > limit {
+        round = sc.next_round();
+        reach.clear();
+        sc.seen[root.index()] = round;
+        sc.set_uses(root.index(), 0);
+        for k in (0..=root.index()).rev() {
+            if sc.seen[k] != round {
+                continue;
+            }
+            let id = a.id_at(k);
+            reach.push(id);
+            for &arg in a.args(id) {
+                let j = arg.index();
+                if sc.seen[j] == round {
+                    sc.set_uses(j, 2);
+                } else {
+                    sc.seen[j] = round;
+                    sc.set_uses(j, 1);
+                }
+            }
+        }
+        reach.reverse();
+    } else {
+        // Sorting a small derivative's nodes costs less than scanning the arena.
+        reach.sort_unstable();
+    }
     let mut statements = Vec::new();
-    let mut names_of = FastMap::default();
     for &id in &reach {
-        sc.depth[id.index()] = 0;
+        sc.set_depth(id.index(), 0);
         if a.is_leaf(id) {
             continue;
         }
         let dep = 1 + a
-            .node(id)
-            .args
+            .args(id)
             .iter()
-            .map(|x| sc.depth[x.index()])
+            .map(|x| sc.depth(x.index()))
             .max()
             .unwrap_or(0);
-        let shared = sc.uses[id.index()] >= 2;
+        let shared = sc.uses(id.index()) >= 2;
         if id != root && (shared || names.forced(c, id) || dep > MAX_DEPTH) {
-            let n = names.name(c, id);
-            names_of.insert(id, n.clone());
-            statements.push((id, n));
+            names.name(c, id);
+            statements.push(id);
         } else {
-            sc.depth[id.index()] = dep;
+            sc.set_depth(id.index(), dep);
         }
     }
-    names.scratch = sc;
-    Layout {
-        statements,
-        root,
-        names: names_of,
-    }
+    *names.scratch.get_mut() = sc;
+    Layout { statements, root }
 }
 
 /// The program text of a layout under the header `header(params)`.
-pub fn print(d: &Derivatives, l: &Layout, header: &str, params: &[&str]) -> String {
-    let a = &d.arena;
-    let name = |id: ExprId| l.names.get(&id).cloned();
+pub fn print(d: &Derivatives, names: &Names, l: &Layout, header: &str, params: &[&str]) -> String {
     let mut out = String::new();
-    for (id, n) in &l.statements {
-        out.push_str(n);
-        out.push_str(" = ");
-        out.push_str(&a.print(*id, name));
-        out.push('\n');
-    }
-    out.push_str(&format!("{header}({}) = ", params.join(", ")));
-    out.push_str(&a.print(l.root, name));
+    // Writing to a string cannot fail.
+    let _ = write(&mut out, d, names, l, header, params);
     out
+}
+
+/// Writes the program text of a layout, a statement at a time: the report
+/// streams a million-line derivative without ever holding it whole.
+pub fn write(
+    out: &mut dyn std::fmt::Write,
+    d: &Derivatives,
+    names: &Names,
+    l: &Layout,
+    header: &str,
+    params: &[&str],
+) -> std::fmt::Result {
+    let a = &d.arena;
+    let mut sc = names.scratch.borrow_mut();
+    // Mark this layout's statements: they print as their names.
+    let round = sc.next_round();
+    for id in &l.statements {
+        sc.seen[id.index()] = round;
+    }
+    let sc = &*sc;
+    let name = |id: ExprId| {
+        (sc.seen[id.index()] == round)
+            .then(|| names.get(id))
+            .flatten()
+    };
+    for &id in &l.statements {
+        out.write_str(names.get(id).unwrap_or_default())?;
+        out.write_str(" = ")?;
+        out.write_str(&a.print_named(id, name))?;
+        out.write_char('\n')?;
+    }
+    write!(out, "{header}({}) = ", params.join(", "))?;
+    out.write_str(&a.print_named(l.root, name))
 }

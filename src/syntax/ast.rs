@@ -15,13 +15,66 @@ impl ExprId {
     }
 }
 
+/// A name, interned: the same text is the same `Sym` throughout a program, so
+/// that lowering binds names by index instead of hashing strings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Sym(pub u32);
+
+impl Sym {
+    /// The name's position in its [`Names`] table.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// The distinct names of a program, in order of first appearance, stored in
+/// one buffer: a million-stage program makes two allocations here, not a
+/// million.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Names {
+    text: String,
+    ends: Vec<u32>,
+}
+
+impl Names {
+    /// Appends a name that is not in the table yet and returns its symbol.
+    pub fn push(&mut self, name: &str) -> Sym {
+        let sym = Sym(self.ends.len() as u32);
+        self.text.push_str(name);
+        self.ends.push(self.text.len() as u32);
+        sym
+    }
+
+    /// The text of a name.
+    pub fn get(&self, sym: Sym) -> &str {
+        let k = sym.index();
+        let start = if k == 0 { 0 } else { self.ends[k - 1] as usize };
+        &self.text[start..self.ends[k] as usize]
+    }
+
+    /// How many distinct names.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// True when there is no name.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Every name with its symbol, in order of first appearance.
+    pub fn iter(&self) -> impl Iterator<Item = (Sym, &str)> {
+        (0..self.ends.len()).map(|k| (Sym(k as u32), self.get(Sym(k as u32))))
+    }
+}
+
 /// An expression node.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Expr {
     /// A numeric literal.
     Num(f64),
-    /// A name: a parameter or an earlier stage.
-    Name(String),
+    /// A name: a parameter or an earlier stage ([`Ast::name`] gives its text).
+    Name(Sym),
     /// An operator or function applied to arguments (`args` indexes [`Ast::args`]);
     /// indexing is [`Op::Index`] with the base first.
     Apply {
@@ -40,9 +93,40 @@ pub struct Ast {
     nodes: Vec<Expr>,
     spans: Vec<Span>,
     args: Vec<ExprId>,
+    /// The names the nodes (and the statements) refer to.
+    pub names: Names,
+    /// What the parser noticed about literals: one too large or too small for a
+    /// 64-bit float, at most [`Ast::MAX_NOTES`] of them (kept when the nodes are
+    /// cleared, so that lowering a statement at a time sees them all).
+    pub notes: Vec<String>,
+    /// How many more such literals there were.
+    pub notes_dropped: usize,
 }
 
 impl Ast {
+    /// The most literal notes kept; a million overflowing literals make one note
+    /// and a count, not a million notes.
+    pub const MAX_NOTES: usize = 20;
+
+    /// Notes a literal whose text `text` became `x`: too large (inf) or too small
+    /// (0 from a nonzero mantissa) for a 64-bit float. Once per literal text.
+    pub fn note_literal(&mut self, text: &str, x: f64) {
+        let mantissa = text.split(['e', 'E']).next().unwrap_or(text);
+        let note = if x.is_infinite() {
+            format!("the literal `{text}` is too large for a 64-bit float and becomes inf")
+        } else if x == 0.0 && mantissa.bytes().any(|b| matches!(b, b'1'..=b'9')) {
+            format!("the literal `{text}` is too small for a 64-bit float and becomes 0")
+        } else {
+            return;
+        };
+        if self.notes.contains(&note) {
+        } else if self.notes.len() < Ast::MAX_NOTES {
+            self.notes.push(note);
+        } else {
+            self.notes_dropped += 1;
+        }
+    }
+
     /// Adds a node whose children (if any) are already in the arena.
     pub fn push(&mut self, expr: Expr, span: Span) -> ExprId {
         let id = ExprId(u32::try_from(self.nodes.len()).unwrap_or(u32::MAX));
@@ -72,6 +156,18 @@ impl Ast {
     /// The node.
     pub fn expr(&self, id: ExprId) -> &Expr {
         &self.nodes[id.index()]
+    }
+
+    /// Forgets every node, keeping the names: the next node is 0 again.
+    pub fn clear_nodes(&mut self) {
+        self.nodes.clear();
+        self.spans.clear();
+        self.args.clear();
+    }
+
+    /// The text of a name.
+    pub fn name(&self, sym: Sym) -> &str {
+        self.names.get(sym)
     }
 
     /// The node's place in the source.
@@ -112,7 +208,7 @@ impl Ast {
         use crate::print::Node;
         match self.expr(id) {
             Expr::Num(x) => Node::Leaf(crate::print::number(*x).into()),
-            Expr::Name(n) => Node::Leaf(n.as_str().into()),
+            Expr::Name(n) => Node::Leaf(self.name(*n).into()),
             Expr::Apply { op, .. } => Node::Apply(*op, self.args(id).iter().copied().collect()),
         }
     }
@@ -124,7 +220,7 @@ pub enum StmtKind {
     /// `f(x, y) = …`: names the output and fixes the parameter order.
     Header {
         /// The parameters in order, with their places.
-        params: Vec<(String, Span)>,
+        params: Vec<(Sym, Span)>,
     },
     /// `q = …`: an intermediate that keeps its name.
     Stage,
@@ -138,7 +234,7 @@ pub struct Stmt {
     /// Header, stage or bare expression.
     pub kind: StmtKind,
     /// The name a header or stage gives, with its place.
-    pub name: Option<(String, Span)>,
+    pub name: Option<(Sym, Span)>,
     /// The right-hand side.
     pub body: ExprId,
     /// The first arena node of this statement: its nodes are `first..=body`.
@@ -154,8 +250,6 @@ pub struct Program {
     pub ast: Ast,
     /// The statements in order; the last is the output.
     pub stmts: Vec<Stmt>,
-    /// What the parser noticed: a literal too large or too small for a 64-bit float.
-    pub notes: Vec<String>,
 }
 
 impl Program {

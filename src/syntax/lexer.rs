@@ -12,8 +12,8 @@ use nom::{IResult, Parser};
 /// A token's kind.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Tok {
-    /// A number literal, already converted.
-    Num(f64),
+    /// A number literal; [`number_value`] converts its text.
+    Num,
     /// A name; its text is the token's span.
     Name,
     /// `+`
@@ -52,7 +52,7 @@ impl Tok {
     /// How the token reads in an error message.
     pub fn describe(self, text: &str) -> String {
         match self {
-            Tok::Num(_) => format!("the number `{text}`"),
+            Tok::Num => format!("the number `{text}`"),
             Tok::Name => format!("the name `{text}`"),
             Tok::Newline => "the end of the line".into(),
             Tok::Eof => "the end of the program".into(),
@@ -61,7 +61,8 @@ impl Tok {
     }
 }
 
-/// A token and its place.
+/// A token and its place: 12 bytes, so that the token list of a million-stage
+/// program stays small (a number's value is read from its text when parsed).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Token {
     /// What it is.
@@ -78,6 +79,12 @@ pub fn is_name_start(c: char) -> bool {
 /// True for a character that may continue a name.
 pub fn is_name_char(c: char) -> bool {
     c.is_alphanumeric() || c == '_'
+}
+
+/// The value of a [`Tok::Num`]'s text; a literal too large for a 64-bit float
+/// is infinite.
+pub fn number_value(text: &str) -> f64 {
+    text.parse().unwrap_or(f64::INFINITY)
 }
 
 /// `3`, `0.5`, `.5`, `3.`, `1e-3`, `2.5E+4`.
@@ -120,21 +127,124 @@ fn punct(i: &str) -> IResult<&str, Tok> {
 /// Splits `src` into tokens, ending with [`Tok::Eof`]. Spaces, tabs, carriage
 /// returns and `#` comments are skipped.
 pub fn tokenize(src: &str) -> Result<Vec<Token>> {
-    let mut tokens = Vec::with_capacity(src.len() / 2 + 1);
-    let mut rest = src;
+    let mut lexer = Lexer::new(src);
+    let mut tokens = Vec::new();
     loop {
-        rest = rest.trim_start_matches([' ', '\t', '\r', '\u{feff}']);
-        if rest.starts_with('#') {
-            rest = rest.find('\n').map_or("", |n| &rest[n..]);
-            continue;
+        let t = lexer.next_token()?;
+        tokens.push(t);
+        if t.tok == Tok::Eof {
+            return Ok(tokens);
         }
-        let start = src.len() - rest.len();
-        if rest.is_empty() {
-            tokens.push(Token {
+    }
+}
+
+/// The tokens of a text, one at a time: the parser pulls them as it goes, so a
+/// million-stage program never holds its whole token list.
+#[derive(Clone, Debug)]
+pub struct Lexer<'a> {
+    src: &'a str,
+    /// The byte where the next token (or the space before it) starts.
+    pos: usize,
+}
+
+impl<'a> Lexer<'a> {
+    /// A lexer at the start of `src`.
+    pub fn new(src: &'a str) -> Lexer<'a> {
+        Lexer { src, pos: 0 }
+    }
+
+    /// The next token; [`Tok::Eof`] at the end, again and again.
+    ///
+    /// Split in two for speed: ASCII names, punctuation and spaces (nearly
+    /// every byte of a generated program) are recognised here, byte by byte;
+    /// numbers, non-ASCII text and errors go to `Lexer::other`.
+    #[inline]
+    pub fn next_token(&mut self) -> Result<Token> {
+        let bytes = self.src.as_bytes();
+        let mut start = self.pos;
+        while let Some(b' ' | b'\t' | b'\r') = bytes.get(start) {
+            start += 1;
+        }
+        let Some(&b) = bytes.get(start) else {
+            self.pos = start;
+            return Ok(Token {
                 tok: Tok::Eof,
                 span: Span::new(start, start),
             });
-            return Ok(tokens);
+        };
+        let (len, tok) = match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'_' => {
+                let mut end = start + 1;
+                while end < bytes.len()
+                    && (bytes[end].is_ascii_alphanumeric() || bytes[end] == b'_')
+                {
+                    end += 1;
+                }
+                // A name that goes on in non-ASCII letters (`xσ`) takes the slow path.
+                if bytes.get(end).is_some_and(|c| !c.is_ascii()) {
+                    return self.other(start);
+                }
+                (end - start, Tok::Name)
+            }
+            b'*' if bytes.get(start + 1) == Some(&b'*') => (2, Tok::Caret),
+            b'+' => (1, Tok::Plus),
+            b'-' => (1, Tok::Minus),
+            b'*' => (1, Tok::Star),
+            b'/' => (1, Tok::Slash),
+            b'@' => (1, Tok::Dot),
+            b'^' => (1, Tok::Caret),
+            b'(' => (1, Tok::LParen),
+            b')' => (1, Tok::RParen),
+            b'[' => (1, Tok::LBrack),
+            b']' => (1, Tok::RBrack),
+            b',' => (1, Tok::Comma),
+            b';' => (1, Tok::Semi),
+            b'\n' => (1, Tok::Newline),
+            b'=' => (1, Tok::Eq),
+            _ => return self.other(start),
+        };
+        self.pos = start + len;
+        Ok(Token {
+            tok,
+            span: Span::new(start, start + len),
+        })
+    }
+
+    /// Everything but the common case: byte-order marks and comments (then
+    /// the next token), numbers, non-ASCII names and operators, errors.
+    #[inline(never)]
+    fn other(&mut self, mut start: usize) -> Result<Token> {
+        let src = self.src;
+        let bytes = src.as_bytes();
+        loop {
+            match bytes.get(start) {
+                Some(b' ' | b'\t' | b'\r') => start += 1,
+                Some(0xEF) if bytes[start..].starts_with("\u{feff}".as_bytes()) => start += 3,
+                Some(b'#') => {
+                    start = bytes[start..]
+                        .iter()
+                        .position(|&b| b == b'\n')
+                        .map_or(bytes.len(), |n| start + n);
+                }
+                _ => break,
+            }
+        }
+        if start != self.pos
+            && !bytes
+                .get(start)
+                .is_some_and(|&b| b >= 0x80 || b.is_ascii_digit() || b == b'.')
+        {
+            // Only space and comments were skipped: the rest is the common case.
+            self.pos = start;
+            return self.next_token();
+        }
+        let rest = &src[start..];
+        if rest.is_empty() {
+            self.pos = start;
+            return Ok(Token {
+                tok: Tok::Eof,
+                span: Span::new(start, start),
+            });
         }
         let (next, tok) = if let Ok((next, text)) = number(rest) {
             // A letter glued to a number is a missing operator, or a malformed
@@ -157,8 +267,7 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>> {
                 };
                 return Err(e);
             }
-            let x: f64 = text.parse().unwrap_or(f64::INFINITY);
-            (next, Tok::Num(x))
+            (next, Tok::Num)
         } else if let Ok((next, _)) = name(rest) {
             (next, Tok::Name)
         } else if let Ok((next, t)) = punct(rest) {
@@ -178,11 +287,11 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>> {
             .help("operators are + - * / ^ ** · @; names are letters, digits and _"));
         };
         let end = src.len() - next.len();
-        tokens.push(Token {
+        self.pos = end;
+        Ok(Token {
             tok,
             span: Span::new(start, end),
-        });
-        rest = next;
+        })
     }
 }
 
@@ -204,9 +313,11 @@ mod tests {
             ("2.5E+4", 2.5e4),
             ("3.", 3.0),
         ] {
-            assert_eq!(kinds(s), vec![Tok::Num(x), Tok::Eof], "{s}");
+            assert_eq!(kinds(s), vec![Tok::Num, Tok::Eof], "{s}");
+            assert_eq!(number_value(s), x, "{s}");
         }
-        assert_eq!(kinds("1e999"), vec![Tok::Num(f64::INFINITY), Tok::Eof]);
+        assert_eq!(kinds("1e999"), vec![Tok::Num, Tok::Eof]);
+        assert_eq!(number_value("1e999"), f64::INFINITY);
     }
 
     #[test]
@@ -215,18 +326,7 @@ mod tests {
         assert_eq!(
             kinds("σ·β − x**2 @ y # comment\n;"),
             vec![
-                Name,
-                Dot,
-                Name,
-                Minus,
-                Name,
-                Caret,
-                Num(2.0),
-                Dot,
-                Name,
-                Newline,
-                Semi,
-                Eof
+                Name, Dot, Name, Minus, Name, Caret, Num, Dot, Name, Newline, Semi, Eof
             ]
         );
     }

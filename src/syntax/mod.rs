@@ -4,5 +4,6 @@ pub mod ast;
 pub mod lexer;
 mod parser;
 
-pub use ast::{Ast, Expr, ExprId, Program, Stmt, StmtKind};
+pub use ast::{Ast, Expr, ExprId, Program, Stmt, StmtKind, Sym};
 pub use parser::parse;
+pub(crate) use parser::parse_each;

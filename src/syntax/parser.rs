@@ -6,8 +6,8 @@
 //! Nodes are created as operators are reduced, which is post-order: children
 //! before parents.
 
-use super::ast::{Expr, ExprId, Program, Stmt, StmtKind};
-use super::lexer::{Tok, Token, tokenize};
+use super::ast::{Expr, ExprId, Program, Stmt, StmtKind, Sym};
+use super::lexer::{Lexer, Tok, Token, number_value};
 use crate::error::{Error, Result, Span};
 use crate::gate::{self, Arity, Op, prec};
 
@@ -18,22 +18,52 @@ use crate::gate::{self, Arity, Op, prec};
 /// assert_eq!(p.ast.bracketed(p.stmts[0].body), "((-(x ^ 2)) + y)");
 /// ```
 pub fn parse(src: &str) -> Result<Program> {
-    let tokens = tokenize(src)?;
-    let mut p = Parser {
-        src,
-        tokens: &tokens,
-        pos: 0,
-        program: Program::default(),
-    };
-    p.program()?;
+    let mut p = Parser::new(src);
+    p.run(None)?;
     Ok(p.program)
 }
 
+/// Parses `src` a statement at a time: `each` gets every statement with the
+/// syntax tree of that statement alone (its nodes start at 0), which is then
+/// forgotten. Once `each` returns `false` it is not called again, but the rest
+/// is still parsed, so that the errors are [`parse`]'s. Returns the names.
+pub(crate) fn parse_each(
+    src: &str,
+    each: &mut dyn FnMut(&super::Ast, &Stmt) -> bool,
+) -> Result<super::ast::Names> {
+    let mut p = Parser::new(src);
+    p.run(Some(each))?;
+    Ok(std::mem::take(&mut p.program.ast.names))
+}
+
+/// What [`parse_each`] calls with each statement.
+type Each<'e> = &'e mut dyn FnMut(&super::Ast, &Stmt) -> bool;
+
+const EOF: Token = Token {
+    tok: Tok::Eof,
+    span: Span { start: 0, end: 0 },
+};
+
 struct Parser<'a> {
     src: &'a str,
-    tokens: &'a [Token],
-    pos: usize,
+    /// Tokens are pulled as the parser goes (a million-stage program never
+    /// holds its token list); a lexer error ends the text (as [`Tok::Eof`]) and
+    /// is kept, to be reported in place of whatever follows.
+    lexer: Lexer<'a>,
+    lex_error: Option<Error>,
+    /// The current token, the one after it, and the last one consumed.
+    cur: Token,
+    next: Token,
+    prev: Token,
     program: Program,
+    /// The names seen so far, to intern them.
+    syms: rustc_hash::FxHashMap<&'a str, Sym>,
+    /// The first header's name, once one is parsed.
+    first_header: Option<Sym>,
+    // The shunting-yard machine's stacks, kept from one statement to the next.
+    ops: Vec<Item>,
+    out: Vec<ExprId>,
+    args: Vec<ExprId>,
 }
 
 /// What sits on the operator stack.
@@ -68,16 +98,94 @@ impl Item {
 }
 
 impl<'a> Parser<'a> {
-    fn peek(&self) -> Token {
-        self.tokens[self.pos.min(self.tokens.len() - 1)]
+    fn new(src: &'a str) -> Parser<'a> {
+        Parser {
+            src,
+            lexer: Lexer::new(src),
+            lex_error: None,
+            cur: EOF,
+            next: EOF,
+            prev: EOF,
+            program: Program::default(),
+            syms: rustc_hash::FxHashMap::with_capacity_and_hasher(
+                src.len() / 64,
+                rustc_hash::FxBuildHasher,
+            ),
+            first_header: None,
+            ops: Vec::new(),
+            out: Vec::new(),
+            args: Vec::new(),
+        }
     }
 
+    /// The whole text; see [`parse`] and [`parse_each`].
+    fn run(&mut self, each: Option<Each<'_>>) -> Result<()> {
+        self.advance(2);
+        let parsed = self.program(each);
+        // A character the lexer rejects is reported before any syntax error, wherever
+        // it is: the first such error, as if the whole text had been split first.
+        if parsed.is_err() {
+            while self.lex_error.is_none() && self.peek().tok != Tok::Eof {
+                self.advance(1);
+            }
+        }
+        if let Some(e) = self.lex_error.take() {
+            return Err(e);
+        }
+        parsed
+    }
+
+    /// The lexer's next token; [`Tok::Eof`] once it has failed.
+    fn lex(&mut self) -> Token {
+        if self.lex_error.is_none() {
+            match self.lexer.next_token() {
+                Ok(t) => return t,
+                Err(e) => self.lex_error = Some(e),
+            }
+        }
+        let end = self.src.len();
+        Token {
+            tok: Tok::Eof,
+            span: Span::new(end, end),
+        }
+    }
+
+    fn peek(&self) -> Token {
+        self.cur
+    }
+
+    /// The kind of the token `k` places ahead: 0, the current one, or 1.
     fn peek_at(&self, k: usize) -> Tok {
-        self.tokens.get(self.pos + k).map_or(Tok::Eof, |t| t.tok)
+        debug_assert!(
+            k <= 1,
+            "one token of lookahead; a header reads ahead on its own"
+        );
+        if k == 0 { self.cur.tok } else { self.next.tok }
+    }
+
+    /// Consumes `n` tokens.
+    fn advance(&mut self, n: usize) {
+        for _ in 0..n {
+            self.prev = self.cur;
+            self.cur = self.next;
+            self.next = self.lex();
+        }
     }
 
     fn text(&self, span: Span) -> &'a str {
         &self.src[span.range()]
+    }
+
+    /// The symbol of the name at `span`.
+    fn sym(&mut self, span: Span) -> Sym {
+        let text = self.text(span);
+        // Most names are uses of a name already seen: look up before inserting.
+        if let Some(&sym) = self.syms.get(text) {
+            return sym;
+        }
+        let sym = self.program.ast.names.push(text);
+        self.syms.insert(text, sym);
+        sym
     }
 
     fn unexpected(&self, t: Token, expected: &str) -> Error {
@@ -91,23 +199,35 @@ impl<'a> Parser<'a> {
         Error::syntax(span, format!("expected {expected}, found {found}"))
     }
 
-    fn program(&mut self) -> Result<()> {
+    fn program(&mut self, mut each: Option<Each<'_>>) -> Result<()> {
+        let streaming = each.is_some();
+        let mut count = 0usize;
         loop {
             while matches!(self.peek().tok, Tok::Newline | Tok::Semi) {
-                self.pos += 1;
+                self.advance(1);
             }
             if self.peek().tok == Tok::Eof {
                 break;
             }
             let stmt = self.statement()?;
-            self.program.stmts.push(stmt);
+            count += 1;
             let t = self.peek();
             match t.tok {
                 Tok::Newline | Tok::Semi | Tok::Eof => {}
                 _ => return Err(self.unexpected(t, "the end of the statement")),
             }
+            if !streaming {
+                self.program.stmts.push(stmt);
+                continue;
+            }
+            if let Some(f) = &mut each
+                && !f(&self.program.ast, &stmt)
+            {
+                each = None;
+            }
+            self.program.ast.clear_nodes();
         }
-        if self.program.stmts.is_empty() {
+        if count == 0 {
             let end = self.src.len();
             return Err(Error::syntax(Span::new(end, end), "the program is empty")
                 .help("write an expression, for example `f(x, y) = x * y`"));
@@ -120,15 +240,15 @@ impl<'a> Parser<'a> {
         let start = self.peek().span;
         if self.peek().tok == Tok::Name && self.peek_at(1) == Tok::Eq {
             let name = self.peek().span;
-            self.pos += 2;
+            self.advance(2);
             let body = self.expression()?;
             return Ok(self.stmt(StmtKind::Stage, Some(name), body, first, start));
         }
         if let Some((params, after)) = self.header_params() {
             let name = self.peek().span;
-            self.pos = after;
-            if let Some(first) = self.program.header() {
-                let (first_name, _) = first.name.clone().unwrap_or_default();
+            self.advance(after);
+            if let Some(first) = self.first_header {
+                let first_name = self.program.ast.name(first);
                 return Err(Error::syntax(name, "a program has at most one header")
                     .label("a second header")
                     .help(format!(
@@ -136,11 +256,10 @@ impl<'a> Parser<'a> {
                     )));
             }
             let body = self.expression()?;
-            let params = params
-                .into_iter()
-                .map(|s| (self.text(s).to_string(), s))
-                .collect();
-            return Ok(self.stmt(StmtKind::Header { params }, Some(name), body, first, start));
+            let params = params.into_iter().map(|s| (self.sym(s), s)).collect();
+            let stmt = self.stmt(StmtKind::Header { params }, Some(name), body, first, start);
+            self.first_header = stmt.name.map(|(n, _)| n);
+            return Ok(stmt);
         }
         let body = self.expression()?;
         if self.peek().tok == Tok::Eq {
@@ -153,7 +272,7 @@ impl<'a> Parser<'a> {
     }
 
     fn stmt(
-        &self,
+        &mut self,
         kind: StmtKind,
         name: Option<Span>,
         body: ExprId,
@@ -163,7 +282,7 @@ impl<'a> Parser<'a> {
         let end = self.program.ast.span(body);
         Stmt {
             kind,
-            name: name.map(|s| (self.text(s).to_string(), s)),
+            name: name.map(|s| (self.sym(s), s)),
             body,
             first,
             span: start.to(end),
@@ -171,19 +290,28 @@ impl<'a> Parser<'a> {
     }
 
     /// If a header `NAME ( NAME, … ) =` starts here, the parameters' spans and
-    /// the token position just after its `=`. Line breaks inside the brackets are space.
+    /// how many tokens it takes, its `=` included. Line breaks inside the brackets are space.
     fn header_params(&self) -> Option<(Vec<Span>, usize)> {
         if self.peek().tok != Tok::Name || self.peek_at(1) != Tok::LParen {
             return None;
         }
+        // One copy of the lexer reads ahead: a header may list thousands of names.
+        let mut ahead = self.lexer.clone();
+        let eof = Token {
+            tok: Tok::Eof,
+            span: Span::new(self.src.len(), self.src.len()),
+        };
+        let mut lex = || ahead.next_token().unwrap_or(eof);
         let mut params = Vec::new();
         let mut k = 2;
         let mut expect_name = true;
         loop {
-            match self.peek_at(k) {
+            // Token 2 is the first the copy reads: tokens 0 and 1 are `cur` and `next`.
+            let t = lex();
+            match t.tok {
                 Tok::Newline => {}
                 Tok::Name if expect_name => {
-                    params.push(self.tokens[self.pos + k].span);
+                    params.push(t.span);
                     expect_name = false;
                 }
                 Tok::Comma if !expect_name => expect_name = true,
@@ -192,22 +320,39 @@ impl<'a> Parser<'a> {
             }
             k += 1;
         }
-        (self.peek_at(k + 1) == Tok::Eq).then_some((params, self.pos + k + 2))
+        (lex().tok == Tok::Eq).then_some((params, k + 2))
     }
 
     /// One expression, up to the end of its statement.
     fn expression(&mut self) -> Result<ExprId> {
-        let mut ops: Vec<Item> = Vec::new();
-        let mut out: Vec<ExprId> = Vec::new();
-        let mut args: Vec<ExprId> = Vec::new();
+        let mut ops = std::mem::take(&mut self.ops);
+        let mut out = std::mem::take(&mut self.out);
+        let mut args = std::mem::take(&mut self.args);
+        ops.clear();
+        out.clear();
+        args.clear();
+        let result = self.machine(&mut ops, &mut out, &mut args);
+        (self.ops, self.out, self.args) = (ops, out, args);
+        result
+    }
+
+    /// The shunting-yard machine over one expression.
+    fn machine(
+        &mut self,
+        ops: &mut Vec<Item>,
+        out: &mut Vec<ExprId>,
+        args: &mut Vec<ExprId>,
+    ) -> Result<ExprId> {
         let mut depth = 0usize;
         loop {
             // Expecting a value.
             let t = self.peek();
             match t.tok {
-                Tok::Num(x) => {
-                    self.pos += 1;
-                    self.note_literal(x, t.span);
+                Tok::Num => {
+                    self.advance(1);
+                    let text = self.text(t.span);
+                    let x = number_value(text);
+                    self.program.ast.note_literal(text, x);
                     out.push(self.program.ast.push(Expr::Num(x), t.span));
                 }
                 Tok::Name if self.peek_at(1) == Tok::LParen => {
@@ -215,7 +360,7 @@ impl<'a> Parser<'a> {
                     let Some((op, arity)) = gate::function(name) else {
                         return Err(unknown_function(name, t.span));
                     };
-                    self.pos += 2;
+                    self.advance(2);
                     depth += 1;
                     ops.push(Item::Call {
                         op,
@@ -230,27 +375,27 @@ impl<'a> Parser<'a> {
                     continue;
                 }
                 Tok::Name => {
-                    self.pos += 1;
-                    let name = self.text(t.span).to_string();
+                    self.advance(1);
+                    let name = self.sym(t.span);
                     out.push(self.program.ast.push(Expr::Name(name), t.span));
                 }
                 Tok::LParen => {
-                    self.pos += 1;
+                    self.advance(1);
                     depth += 1;
                     ops.push(Item::Paren(t.span));
                     continue;
                 }
                 Tok::Minus => {
-                    self.pos += 1;
+                    self.advance(1);
                     ops.push(Item::Negate(t.span));
                     continue;
                 }
                 Tok::Plus => {
-                    self.pos += 1; // unary plus changes nothing
+                    self.advance(1); // unary plus changes nothing
                     continue;
                 }
                 Tok::Newline if depth > 0 => {
-                    self.pos += 1; // inside brackets a line break is just space
+                    self.advance(1); // inside brackets a line break is just space
                     continue;
                 }
                 _ => {
@@ -284,20 +429,20 @@ impl<'a> Parser<'a> {
                     };
                     while let Some((q, _)) = ops.last().and_then(Item::prec) {
                         if q > p || (q == p && !right) {
-                            self.reduce(&mut ops, &mut out)?;
+                            self.reduce(ops, out)?;
                         } else {
                             break;
                         }
                     }
-                    self.pos += 1;
+                    self.advance(1);
                     ops.push(Item::Binary(op));
                     break;
                 }
                 match t.tok {
                     Tok::LBrack => {
-                        self.pos += 1;
+                        self.advance(1);
                         depth += 1;
-                        let base = pop(&mut out)?;
+                        let base = pop(out)?;
                         ops.push(Item::Index {
                             open: t.span,
                             args_from: args.len(),
@@ -306,7 +451,7 @@ impl<'a> Parser<'a> {
                         break;
                     }
                     Tok::Comma => {
-                        self.reduce_to_bracket(&mut ops, &mut out)?;
+                        self.reduce_to_bracket(ops, out)?;
                         match ops.last() {
                             Some(Item::Call { .. } | Item::Index { .. }) => {}
                             _ => {
@@ -318,13 +463,13 @@ impl<'a> Parser<'a> {
                                 .help("write `max(a, b)`; `(a, b)` is not a value"));
                             }
                         }
-                        args.push(pop(&mut out)?);
-                        self.pos += 1;
+                        args.push(pop(out)?);
+                        self.advance(1);
                         break;
                     }
                     Tok::RParen | Tok::RBrack => {
-                        self.reduce_to_bracket(&mut ops, &mut out)?;
-                        self.pos += 1;
+                        self.reduce_to_bracket(ops, out)?;
+                        self.advance(1);
                         depth = depth.saturating_sub(1);
                         match (ops.pop(), t.tok) {
                             (Some(Item::Paren(_)), Tok::RParen) => {}
@@ -337,8 +482,9 @@ impl<'a> Parser<'a> {
                                 }),
                                 Tok::RParen,
                             ) => {
-                                args.push(pop(&mut out)?);
-                                let list: Vec<ExprId> = args.drain(args_from..).collect();
+                                args.push(pop(out)?);
+                                let list: smallvec::SmallVec<[ExprId; 4]> =
+                                    args.drain(args_from..).collect();
                                 let span = name.to(t.span);
                                 if !arity.accepts(list.len()) {
                                     return Err(arity_error(
@@ -351,8 +497,9 @@ impl<'a> Parser<'a> {
                                 out.push(self.call(op, &list, span));
                             }
                             (Some(Item::Index { open, args_from }), Tok::RBrack) => {
-                                args.push(pop(&mut out)?);
-                                let list: Vec<ExprId> = args.drain(args_from..).collect();
+                                args.push(pop(out)?);
+                                let list: smallvec::SmallVec<[ExprId; 4]> =
+                                    args.drain(args_from..).collect();
                                 let span = self.program.ast.span(list[0]).to(t.span);
                                 if list.len() > 3 {
                                     return Err(Error::syntax(
@@ -375,7 +522,7 @@ impl<'a> Parser<'a> {
                         continue;
                     }
                     Tok::Newline if depth > 0 => {
-                        self.pos += 1; // inside brackets a line break is just space
+                        self.advance(1); // inside brackets a line break is just space
                         continue;
                     }
                     Tok::Newline | Tok::Semi | Tok::Eof | Tok::Eq => {
@@ -390,16 +537,16 @@ impl<'a> Parser<'a> {
                                         t.tok.describe(self.text(t.span))
                                     )));
                             }
-                            self.reduce(&mut ops, &mut out)?;
+                            self.reduce(ops, out)?;
                         }
-                        return pop(&mut out);
+                        return pop(out);
                     }
                     _ => {
-                        let prev = self.tokens[self.pos.saturating_sub(1)];
+                        let prev = self.prev;
                         let mut e = self
                             .unexpected(t, "an operator")
                             .label("an operator is missing before this");
-                        if matches!(t.tok, Tok::Name | Tok::Num(_) | Tok::LParen) {
+                        if matches!(t.tok, Tok::Name | Tok::Num | Tok::LParen) {
                             e = e.help(format!(
                                 "write `{} * {}` for a product",
                                 self.text(prev.span),
@@ -410,22 +557,6 @@ impl<'a> Parser<'a> {
                     }
                 }
             }
-        }
-    }
-
-    /// A literal that a 64-bit float cannot hold becomes inf or 0: say so, once per literal.
-    fn note_literal(&mut self, x: f64, span: Span) {
-        let text = self.text(span);
-        let mantissa = text.split(['e', 'E']).next().unwrap_or(text);
-        let note = if x.is_infinite() {
-            format!("the literal `{text}` is too large for a 64-bit float and becomes inf")
-        } else if x == 0.0 && mantissa.bytes().any(|b| matches!(b, b'1'..=b'9')) {
-            format!("the literal `{text}` is too small for a 64-bit float and becomes 0")
-        } else {
-            return;
-        };
-        if !self.program.notes.contains(&note) {
-            self.program.notes.push(note);
         }
     }
 

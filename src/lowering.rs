@@ -1,0 +1,382 @@
+//! Lowering: the syntax tree's statements become gates of the DAG, hash-consed,
+//! so that a name used twice, a stage used twice and a repeated subexpression
+//! are one gate with several consumers.
+//!
+//! Two ways in. [`lower`] takes a whole parsed [`Program`]. [`parse_and_lower`]
+//! lowers each statement as soon as it is parsed and then forgets its syntax
+//! tree, so a million-stage program never holds one; when anything at all goes
+//! wrong it starts over the first way, so that errors are exactly those of
+//! [`parse`] then [`lower`].
+
+use crate::error::{Error, Result, Span};
+use crate::gate::Op;
+use crate::graph::{Circuit, Gate, GateId, Param};
+use crate::syntax::ast::{Ast, Names};
+use crate::syntax::{Expr, ExprId, Program, Stmt, StmtKind, Sym, parse};
+use hashbrown::HashTable;
+use petgraph::graph::DiGraph;
+use smallvec::SmallVec;
+use std::hash::{BuildHasher, Hash, Hasher};
+
+/// Lowers a parsed program to its gate DAG.
+pub fn lower(program: &Program) -> Result<Circuit> {
+    let ast = &program.ast;
+    let mut l = Lowering::new(ast.len(), Mode::Whole);
+    let header = program.header();
+    if let Some(h) = header {
+        l.header(ast, h)?;
+    }
+    // Where each stage is defined, to tell "used before defined" from "free".
+    let mut defined_at: Vec<usize> = vec![usize::MAX; ast.names.len()];
+    for (k, s) in program.stmts.iter().enumerate() {
+        if let (Some((name, _)), StmtKind::Stage) = (s.name, &s.kind) {
+            let d = &mut defined_at[name.index()];
+            *d = (*d).min(k);
+        }
+    }
+    for (k, stmt) in program.stmts.iter().enumerate() {
+        l.statement(ast, stmt, k, &defined_at, header)?;
+    }
+    Ok(l.finish(ast.names.clone()))
+}
+
+/// Parses and lowers `src` a statement at a time (see the module's notes).
+/// The program it returns has no statements: only the circuit is kept.
+pub fn parse_and_lower(src: &str) -> Result<(Program, Circuit)> {
+    // Hint only: the gates are fewer than the source's bytes over ten or so.
+    let mut l = Lowering::new(src.len() / 8, Mode::Streaming);
+    let mut ok = true;
+    let mut k = 0;
+    let names = crate::syntax::parse_each(src, &mut |ast: &Ast, stmt: &Stmt| {
+        ok = ok && l.streamed(ast, stmt, k).is_ok();
+        k += 1;
+        ok
+    });
+    match names {
+        Ok(names) if ok => Ok((Program::default(), l.finish(names))),
+        // Something is wrong: the whole-program path says what, exactly.
+        _ => {
+            let program = parse(src)?;
+            let circuit = lower(&program)?;
+            Ok((program, circuit))
+        }
+    }
+}
+
+/// How names that nothing binds yet are treated.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// The whole program is known: a name used before the stage that defines it
+    /// is an error.
+    Whole,
+    /// Statement by statement: a free name becomes a parameter, and a later
+    /// stage of that name (which the whole-program path reports as "used before
+    /// it is defined") fails, to be reported by that path.
+    Streaming,
+}
+
+/// The hasher of the hash-consing table: FxHash, since the keys are a few
+/// small integers and a million of them are hashed (SipHash spent a tenth of
+/// the whole run here).
+type Fx = rustc_hash::FxBuildHasher;
+
+/// The gates built so far, with the compact input index [`Circuit`] keeps.
+struct Dag {
+    graph: DiGraph<Gate, u8, u32>,
+    in_start: Vec<u32>,
+    in_list: Vec<GateId>,
+}
+
+impl Dag {
+    fn inputs(&self, g: GateId) -> &[GateId] {
+        let g = g.index();
+        &self.in_list[self.in_start[g] as usize..self.in_start[g + 1] as usize]
+    }
+}
+
+fn key_hash(op: Op, inputs: &[GateId]) -> u64 {
+    let mut h = Fx::default().build_hasher();
+    op.hash(&mut h);
+    for i in inputs {
+        h.write_u32(i.0.index() as u32);
+    }
+    h.finish()
+}
+
+struct Lowering {
+    mode: Mode,
+    dag: Dag,
+    /// The hash-consing table: gates by (operation, inputs), which the table
+    /// reads from `dag` rather than storing a second copy of each key.
+    memo: HashTable<GateId>,
+    params: Vec<Param>,
+    /// The gate each name is bound to so far (stages and parameters), by symbol.
+    scope: Vec<Option<GateId>>,
+    stage_names: Vec<(GateId, Sym)>,
+    notes: Vec<String>,
+    /// The gate of each node of the statement being lowered.
+    gate_of: Vec<GateId>,
+    /// The header's name, once seen.
+    header_name: Option<Sym>,
+    /// The last statement's gate and name: the output.
+    last: Option<(GateId, Option<Sym>)>,
+    /// How many of the parser's literal notes are in `notes` already.
+    literal_notes: usize,
+    /// Literal notes the parser counted but did not keep.
+    literals_dropped: usize,
+}
+
+impl Lowering {
+    /// `n`: about how many gates to expect.
+    fn new(n: usize, mode: Mode) -> Self {
+        let mut in_start = Vec::with_capacity(n + 1);
+        in_start.push(0);
+        Lowering {
+            mode,
+            dag: Dag {
+                graph: DiGraph::with_capacity(n, n * 2),
+                in_start,
+                in_list: Vec::with_capacity(n * 2),
+            },
+            // Sized for the expected gates: growing the table rehashes every
+            // gate seen so far, several times over.
+            memo: HashTable::with_capacity(n),
+            params: Vec::new(),
+            scope: Vec::new(),
+            stage_names: Vec::new(),
+            notes: Vec::new(),
+            gate_of: Vec::new(),
+            header_name: None,
+            last: None,
+            literal_notes: 0,
+            literals_dropped: 0,
+        }
+    }
+
+    fn add(&mut self, op: Op, inputs: &[GateId], span: Span) -> GateId {
+        let hash = key_hash(op, inputs);
+        let dag = &mut self.dag;
+        let found = self.memo.find(hash, |&g| {
+            dag.graph[g.0].op == op && dag.inputs(g) == inputs
+        });
+        if let Some(&g) = found {
+            return g;
+        }
+        let id = GateId(dag.graph.add_node(Gate { op, span }));
+        for (slot, &input) in inputs.iter().enumerate() {
+            debug_assert!(input < id, "inputs come before the gate: topological order");
+            let e = dag.graph.add_edge(input.0, id.0, slot as u8);
+            debug_assert_eq!(e.index(), dag.in_list.len(), "edges in operand order");
+            dag.in_list.push(input);
+        }
+        dag.in_start.push(dag.in_list.len() as u32);
+        let dag = &self.dag;
+        self.memo
+            .insert_unique(hash, id, |&g| key_hash(dag.graph[g.0].op, dag.inputs(g)));
+        id
+    }
+
+    fn bound(&mut self, name: Sym) -> &mut Option<GateId> {
+        if self.scope.len() <= name.index() {
+            self.scope.resize(name.index() + 1, None);
+        }
+        &mut self.scope[name.index()]
+    }
+
+    fn param(&mut self, ast: &Ast, name: Sym, span: Span) -> GateId {
+        let i = self.params.len() as u32;
+        let gate = self.add(Op::Input(i), &[], span);
+        self.params.push(Param {
+            name: ast.name(name).to_string(),
+            gate,
+            span,
+        });
+        *self.bound(name) = Some(gate);
+        gate
+    }
+
+    /// The header's parameters, in its order.
+    fn header(&mut self, ast: &Ast, h: &Stmt) -> Result<()> {
+        let StmtKind::Header { params } = &h.kind else {
+            unreachable!()
+        };
+        for &(name, span) in params {
+            if self.bound(name).is_some() {
+                return Err(Error::syntax(
+                    span,
+                    format!("parameter `{}` is listed twice", ast.name(name)),
+                )
+                .label("listed again here"));
+            }
+            self.param(ast, name, span);
+        }
+        self.header_name = h.name.map(|(n, _)| n);
+        Ok(())
+    }
+
+    /// Statement `k` as the streaming path meets it: a header must come first.
+    fn streamed(&mut self, ast: &Ast, stmt: &Stmt, k: usize) -> Result<()> {
+        if let StmtKind::Header { .. } = stmt.kind {
+            if k > 0 {
+                return Err(Error::new(
+                    crate::error::ErrorKind::Syntax,
+                    "a header after other statements: lowered as a whole instead",
+                ));
+            }
+            self.header(ast, stmt)?;
+            return self.statement(ast, stmt, k, &[], Some(stmt));
+        }
+        self.statement(ast, stmt, k, &[], None)
+    }
+
+    /// Lowers statement `k`. `defined_at` gives, by symbol, the first statement
+    /// that defines each stage (the whole-program path only).
+    fn statement(
+        &mut self,
+        ast: &Ast,
+        stmt: &Stmt,
+        k: usize,
+        defined_at: &[usize],
+        header: Option<&Stmt>,
+    ) -> Result<()> {
+        let text = |sym: Sym| ast.name(sym);
+        // The parser's notes on literals so far (it keeps them across statements).
+        self.notes
+            .extend(ast.notes[self.literal_notes..].iter().cloned());
+        self.literal_notes = ast.notes.len();
+        self.literals_dropped = ast.notes_dropped;
+        self.gate_of.clear();
+        let first = stmt.first.index();
+        for n in first..=stmt.body.index() {
+            let id = ExprId(n as u32);
+            let span = ast.span(id);
+            let gate = match ast.expr(id) {
+                Expr::Num(x) => self.add(Op::Const(*x), &[], span),
+                &Expr::Name(name) => match *self.bound(name) {
+                    Some(g) => g,
+                    None => {
+                        let name_text = text(name);
+                        if let Some(h) = header.filter(|_| self.mode == Mode::Whole) {
+                            return Err(not_in_header(ast, h, name_text, span));
+                        }
+                        if defined_at
+                            .get(name.index())
+                            .is_some_and(|&d| d != usize::MAX && d >= k)
+                        {
+                            return Err(Error::syntax(
+                                span,
+                                format!("`{name_text}` is used before it is defined"),
+                            )
+                            .label("used here")
+                            .help("define a stage before the statements that use it"));
+                        }
+                        if self.mode == Mode::Streaming && self.header_name.is_some() {
+                            // Not in the header: the whole-program path says so.
+                            return Err(Error::syntax(span, "not a parameter"));
+                        }
+                        self.param(ast, name, span)
+                    }
+                },
+                Expr::Apply { op, .. } => {
+                    let mut inputs: SmallVec<[GateId; 4]> = SmallVec::new();
+                    for a in ast.args(id) {
+                        inputs.push(self.gate_of[a.index() - first]);
+                    }
+                    self.add(*op, &inputs, span)
+                }
+            };
+            self.gate_of.push(gate);
+        }
+        let gate = self.gate_of[stmt.body.index() - first];
+        if let Some((name, span)) = stmt.name {
+            if let StmtKind::Stage = stmt.kind {
+                if self.bound(name).is_some() {
+                    let what = if self.params.iter().any(|p| p.name == text(name)) {
+                        "a parameter"
+                    } else {
+                        "a stage"
+                    };
+                    return Err(Error::syntax(
+                        span,
+                        format!("`{}` is already defined as {what}", text(name)),
+                    )
+                    .label("defined again here")
+                    .help("give each stage its own name"));
+                }
+                *self.bound(name) = Some(gate);
+            }
+            self.stage_names.push((gate, name));
+        }
+        self.last = Some((gate, stmt.name.map(|(n, _)| n)));
+        Ok(())
+    }
+
+    /// The circuit, once every statement is lowered; `names` is the program's
+    /// table of names.
+    fn finish(mut self, names: Names) -> Circuit {
+        let (output, out_name) = self.last.expect("a parsed program has a statement");
+        if self.literals_dropped > 0 {
+            self.notes.push(format!(
+                "… and {} more literals out of a 64-bit float's range",
+                self.literals_dropped
+            ));
+        }
+        if self.scope.len() < names.len() {
+            self.scope.resize(names.len(), None);
+        }
+        let output_name = match out_name.or(self.header_name) {
+            Some(n) => names.get(n).to_string(),
+            None => {
+                let bound = |n: &str| {
+                    names
+                        .iter()
+                        .any(|(sym, text)| text == n && self.scope[sym.index()].is_some())
+                };
+                ["f", "out", "output", "result"]
+                    .into_iter()
+                    .find(|n| !bound(n))
+                    .map_or_else(|| "f_out".into(), str::to_string)
+            }
+        };
+        let Dag {
+            graph,
+            in_start,
+            in_list,
+        } = self.dag;
+        Circuit::from_parts(
+            graph,
+            (in_start, in_list),
+            self.params,
+            output,
+            output_name,
+            (names, self.stage_names),
+            self.notes,
+        )
+    }
+}
+
+/// "`y` is not a parameter of `f(x)`", with the header to write instead.
+fn not_in_header(ast: &Ast, h: &Stmt, name: &str, span: Span) -> Error {
+    let (hname, _) = h.name.expect("a header has a name");
+    let hname = ast.name(hname);
+    let StmtKind::Header { params } = &h.kind else {
+        unreachable!()
+    };
+    let list: Vec<&str> = params.iter().map(|&(n, _)| ast.name(n)).collect();
+    Error::syntax(
+        span,
+        format!(
+            "`{name}` is not a parameter of `{hname}({})`",
+            list.join(", ")
+        ),
+    )
+    .label("not in the header, and no stage defines it")
+    .help(format!(
+        "add it to the header: `{hname}({})`",
+        list.iter()
+            .copied()
+            .chain([name])
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
+}

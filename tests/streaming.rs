@@ -1,0 +1,109 @@
+//! The command line parses and lowers a statement at a time
+//! (`Analysis::lowered`), never holding a syntax tree; the library parses the
+//! whole program first (`Analysis::new`). Both must give the same circuit, or
+//! the same error, for every program: the corpus, hand-picked orderings of
+//! errors, and generated programs that reuse and redefine names.
+
+use gradexplain::{Analysis, Error};
+use proptest::prelude::*;
+use std::fs;
+use std::path::Path;
+
+/// What a program comes to: the report of its circuit (every gate, label,
+/// parameter and note), or the error with its place.
+fn outcome(a: Result<Analysis, Error>) -> String {
+    match a {
+        Ok(a) => serde_json::to_string_pretty(&a.report()).unwrap(),
+        Err(e) => format!("{:?} {:?} {}", e.kind, e.span, e.render(false)),
+    }
+}
+
+fn same(src: &str) {
+    let whole = outcome(Analysis::new(src));
+    let streamed = outcome(Analysis::lowered(src.to_string()));
+    assert_eq!(streamed, whole, "program:\n{src}");
+}
+
+#[test]
+fn the_corpus_lowers_the_same_either_way() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("grammar/corpus");
+    let mut n = 0;
+    for dir in ["good", "bad"] {
+        for e in fs::read_dir(root.join(dir)).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "gx") {
+                same(&fs::read_to_string(&p).unwrap());
+                n += 1;
+            }
+        }
+    }
+    assert!(n >= 20, "the corpus is unexpectedly small: {n}");
+}
+
+#[test]
+fn errors_come_in_the_same_order_either_way() {
+    for src in [
+        // A lowering error before a syntax error: the syntax error wins.
+        "a = x; a = y\nb = (x",
+        // A lexer error after a syntax error: the lexer error wins.
+        "a = x +* y\nb = $",
+        // Used before defined: a free name, then a stage of that name.
+        "b = a + 1; a = 2; b",
+        "b = a * x\nc = b + 1\na = 3\nc",
+        // A header after other statements fixes the parameter order.
+        "q = x + y\nf(y, x) = q * x",
+        "x * y\nf(x, y) = x + y",
+        // A name the header does not list, in a later statement.
+        "f(x) = x * 2\ng = f + y",
+        // Headers: listed twice, a second header, a stage that redefines a parameter.
+        "f(x, x) = x",
+        "f(x) = x\ng(y) = y",
+        "f(x) = x\nx = 2",
+        // Redefined stages, an unused parameter, an overflowing literal.
+        "a = x\na = 2",
+        "f(x, y, z) = x * y",
+        "f(x) = x * 1e999",
+        // No statement, only comments.
+        "",
+        "# nothing\n\n",
+        // Stages that name the same gate, and the output.
+        "a = x * y; b = a; c = b + a; c",
+        "f = x; f",
+    ] {
+        same(src);
+    }
+}
+
+/// Programs over a few names, so that names get reused, redefined, used before
+/// they are defined, and listed in a header that may come late or leave one out.
+fn program() -> impl Strategy<Value = String> {
+    let name = prop::sample::select(vec!["a", "b", "c", "x", "y"]);
+    let atom = prop_oneof![
+        name.clone().prop_map(str::to_string),
+        (0..4i32).prop_map(|k| k.to_string()),
+    ];
+    let expr = (
+        atom.clone(),
+        prop::sample::select(vec!["+", "*", "-", "/"]),
+        atom,
+    )
+        .prop_map(|(a, op, b)| format!("{a} {op} {b}"));
+    let stmt = prop_oneof![
+        3 => (name.clone(), expr.clone()).prop_map(|(n, e)| format!("{n} = {e}")),
+        1 => expr.clone(),
+        1 => (prop::collection::vec(name, 1..3), expr)
+            .prop_map(|(ps, e)| format!("f({}) = {e}", ps.join(", "))),
+    ];
+    prop::collection::vec(stmt, 1..6).prop_map(|v| v.join("\n"))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn generated_programs_lower_the_same_either_way(src in program()) {
+        let whole = outcome(Analysis::new(&src));
+        let streamed = outcome(Analysis::lowered(src.clone()));
+        prop_assert_eq!(streamed, whole, "program:\n{}", src);
+    }
+}
