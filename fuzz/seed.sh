@@ -19,6 +19,8 @@ for f in "$root"/grammar/corpus/good/*.gx "$root"/grammar/corpus/bad/*.gx "$root
   grad=$(sed -nE 's/.*--grad ([^ ]+).*/\1/p' <<<"$line")
   case "$at" in *@*) continue ;; esac
   { cat "$f"; printf '\0%s' "$at"; [ -z "$grad" ] || printf '\0%s' "$grad"; } >"corpus/pipeline/seed-at-$n"
+  # The same, drawn too (FLAGS `d`) and with --check (`c`).
+  { cat "$f"; printf '\0%s\0%s\0dc' "$at" "${grad:-1}"; } >"corpus/pipeline/seed-draw-$n"
   printf '%s' "$at" >"corpus/values/seed-at-$n"
   [ -z "$grad" ] || printf '%s' "$grad" >"corpus/values/seed-grad-$n"
 done

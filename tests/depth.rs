@@ -129,6 +129,11 @@ fn all_stages(shape: &'static str) {
             );
             let latex = gradexplain::explain::latex::document(&a, &s);
             assert!(latex.contains("\\partial"), "{name}");
+            // The command line's own path: the text with its symbolic derivatives.
+            let cli = gradexplain::cli::parse_from(["gradexplain", "--at", "x=0.5"]).unwrap();
+            let text =
+                gradexplain::app::render(&src, &cli).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(text.contains("df_dx"), "{name}: the derivative is shown");
             drop((a, s, d)); // dropping the deep program must not recurse either
         });
     }
@@ -158,6 +163,18 @@ fn power_tower_100_000_deep() {
 #[test]
 fn max_of_max_100_000_deep() {
     all_stages("max of max");
+}
+
+#[test]
+fn dot_of_a_deep_chain() {
+    // DOT stops at 50 000 gates (Graphviz would take minutes); just below it.
+    let src = format!("{}x{}", "exp(".repeat(45_000), ")".repeat(45_000));
+    on_small_stack("dot", move || {
+        let mut a = Analysis::new(&src).unwrap();
+        a.evaluate_with(&[("x", Value::Scalar(-1.0))], 1.0).unwrap();
+        let dot = gradexplain::draw::dot_text(&a, &Default::default()).unwrap();
+        assert!(dot.matches("->").count() >= 45_000);
+    });
 }
 
 #[test]
