@@ -30,7 +30,9 @@ fuzz_target!(|data: &[u8]| {
     }
     let at = at.or_else(|| {
         let a = Analysis::new(program).ok()?;
-        let seed = data.iter().fold(0usize, |h, &b| h.wrapping_mul(31).wrapping_add(b.into()));
+        let seed = data
+            .iter()
+            .fold(0usize, |h, &b| h.wrapping_mul(31).wrapping_add(b.into()));
         let pairs: Vec<String> = a
             .circuit
             .params
@@ -142,10 +144,9 @@ fn check_report(r: &Json) {
         while let Some(v) = stack.pop() {
             match v {
                 Json::Number(_) => {}
-                Json::String(s) => assert!(
-                    matches!(s.as_str(), "inf" | "-inf" | "nan"),
-                    "{what}: {s}"
-                ),
+                Json::String(s) => {
+                    assert!(matches!(s.as_str(), "inf" | "-inf" | "nan"), "{what}: {s}")
+                }
                 Json::Array(items) => stack.extend(items),
                 other => panic!("{what} is {other}"),
             }
@@ -222,7 +223,11 @@ fn check_latex(tex: &str) {
         for (i, _) in code.match_indices("\\end{") {
             let name = &code[i + 5..];
             let name = &name[..name.find('}').unwrap_or(name.len())];
-            assert_eq!(envs.pop(), Some(name), "\\end{{{name}}} without its begin: {tex}");
+            assert_eq!(
+                envs.pop(),
+                Some(name),
+                "\\end{{{name}}} without its begin: {tex}"
+            );
         }
     }
     assert!(envs.is_empty(), "unclosed environments {envs:?}: {tex}");

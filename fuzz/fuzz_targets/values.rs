@@ -16,7 +16,10 @@ fuzz_target!(|data: &[u8]| {
     if text.contains('@') {
         return;
     }
-    for result in [parse_assignments(&text).map(|_| ()), parse_grad(&text).map(|_| ())] {
+    for result in [
+        parse_assignments(&text).map(|_| ()),
+        parse_grad(&text).map(|_| ()),
+    ] {
         if let Err(e) = result {
             assert_eq!(e.kind, ErrorKind::Usage, "{}", e.message);
             assert!(e.span.is_some(), "an --at error has a place: {}", e.message);
