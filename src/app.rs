@@ -14,6 +14,21 @@ use std::io::{IsTerminal, Write};
 /// Circuits larger than this get no symbolic derivatives in the text view.
 const TEXT_SYMBOLIC_LIMIT: usize = 200_000;
 
+/// The most statements and header names the report's derivative programs may
+/// hold in all: a few tens of megabytes of text.
+const MAX_SYMBOLIC_ITEMS: usize = 4_000_000;
+
+/// What the derivative programs would hold: for each, its statements and its
+/// header's names (the parameters and `grad`).
+fn symbolic_items(a: &Analysis, s: &Symbolic) -> usize {
+    let header = a.circuit.params.len() + 2;
+    s.layouts
+        .iter()
+        .flatten()
+        .map(|l| l.statements.len() + header)
+        .fold(0usize, usize::saturating_add)
+}
+
 /// Runs the tool; returns what to print on standard output.
 pub fn run(cli: &Cli) -> Result<String> {
     Ok(prepare(cli)?.into_string())
@@ -147,6 +162,23 @@ fn prepare_source(source: String, cli: &Cli) -> Result<Rendered> {
         _ => Symbolic::new(&analysis),
     });
     let mut notes: Vec<String> = Vec::new();
+    // Each derivative program repeats the header and the statements it needs:
+    // with many parameters that share little (a sum or a product of 20 000
+    // names) the report would grow with their square, to gigabytes. Past a
+    // stated size the programs are left out, each `null`, and a note says why.
+    let symbolic = match symbolic {
+        Some(s)
+            if cli.format == Format::Json && symbolic_items(&analysis, &s) > MAX_SYMBOLIC_ITEMS =>
+        {
+            notes.push(format!(
+                "the derivative programs of the {} parameters would hold {} statements and header names, more than the report writes ({MAX_SYMBOLIC_ITEMS}): they are left out (null)",
+                analysis.circuit.params.len(),
+                symbolic_items(&analysis, &s)
+            ));
+            None
+        }
+        other => other,
+    };
     if cli.format == Format::Text && !cli.summary && symbolic.is_none() {
         notes.push(format!(
             "the circuit has {gates} gates: the text leaves out its symbolic derivatives (--format json has them)"
@@ -198,13 +230,18 @@ fn prepare_source(source: String, cli: &Cli) -> Result<Rendered> {
     };
     // Files last: every view has succeeded, and they are written all or none.
     crate::draw::write_files(&analysis, &draw)?;
+    let nulls = (symbolic.is_none() && !cli.summary).then(|| {
+        let c = &analysis.circuit;
+        c.params.iter().map(|p| (p.name.clone(), None)).collect()
+    });
     let view = match text {
         Some(t) => View::Text(t),
         None => View::Json(
             Box::new(analysis),
             json::Extras {
                 summary: cli.summary,
-                symbolic: None,
+                // Left out for size (above): every parameter's program is null.
+                symbolic: nulls,
                 derivatives: symbolic.map(Box::new),
                 check: check.as_ref().map(|k| (k.max_rel_error, k.ok)),
                 notes,

@@ -195,3 +195,30 @@ fn built_in_layout_that_panicked_on_a_step_frame() {
     assert!(html.matches("<svg").count() > 5, "one picture per step");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// By hand: each derivative program repeats its header (every parameter) and
+/// the statements it needs, so `x0 + x1 + … + x19999` made a 3 GB report and
+/// a product of 30 000 names 14 GB. Past a stated size the programs are null,
+/// with a note.
+#[test]
+fn derivative_programs_of_many_parameters_are_bounded() {
+    let program: Vec<String> = (0..5000).map(|i| format!("x{i}")).collect();
+    let program = program.join(" + ");
+    let (code, out, err) = run(&[&program, "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.len() < 20 << 20, "{} bytes", out.len());
+    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(r["symbolic"]["x0"], serde_json::Value::Null);
+    assert_eq!(r["symbolic"].as_object().unwrap().len(), 5000);
+    assert!(
+        r["notes"]
+            .to_string()
+            .contains("the derivative programs of the 5000 parameters"),
+        "{}",
+        r["notes"]
+    );
+    // A few parameters: the programs are there.
+    let (_, out, _) = run(&["x0 + x1 + x2", "--format", "json"]);
+    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(r["symbolic"]["x1"], "df_dx1(x0, x1, x2) = 1");
+}
