@@ -222,3 +222,37 @@ fn derivative_programs_of_many_parameters_are_bounded() {
     let r: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(r["symbolic"]["x1"], "df_dx1(x0, x1, x2) = 1");
 }
+
+/// By hand: every `--at` assignment kept its own copy of the whole argument
+/// (15 000 assignments of a 128 KiB argument: 2 GB), and binding compared every
+/// name with every other (20 000 names: 4·10⁸ comparisons).
+#[test]
+fn twenty_thousand_values_bind_in_linear_time_and_memory() {
+    let n = 20_000;
+    let program: Vec<String> = (0..n).map(|i| format!("x{i}")).collect();
+    // Longer than one argument may be (128 KiB): from standard input.
+    let program = program.join(" + ");
+    let values: Vec<String> = (0..n).map(|i| format!("x{i}=1")).collect();
+    let mut cmd = gx();
+    cmd.args(["-f", "-", "--summary", "--format", "json"]);
+    for chunk in values.chunks(8000) {
+        cmd.args(["--at", &chunk.join(",")]);
+    }
+    let start = std::time::Instant::now();
+    let out = cmd.write_stdin(program.clone()).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(start.elapsed().as_secs() < 30, "took {:?}", start.elapsed());
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["value"], n);
+    // An unknown name lists a few parameters, not all 20 000.
+    let out = gx()
+        .args(["-f", "-", "--at", "nope=1"])
+        .write_stdin(program)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(err.contains("help: the parameters are x0, x1,"), "{err}");
+    assert!(err.contains("… (20000 in all)"), "{err}");
+}
