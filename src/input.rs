@@ -13,8 +13,10 @@ pub struct Assignment {
     pub name: String,
     /// Its value.
     pub value: Value,
-    /// The whole `--at` argument it came from, for error messages.
-    pub source: String,
+    /// The whole `--at` argument it came from, for error messages; shared by
+    /// the assignments of one argument (an unrolled model passes thousands of
+    /// values in one, and a copy each took a gigabyte).
+    pub source: std::sync::Arc<str>,
     /// Where the name sits in that argument.
     pub span: Span,
 }
@@ -34,6 +36,7 @@ fn usage(src: &str, span: Span, message: impl Into<String>) -> Error {
 /// ```
 pub fn parse_assignments(arg: &str) -> Result<Vec<Assignment>> {
     let mut out = Vec::new();
+    let shared: std::sync::Arc<str> = arg.into();
     let mut depth = 0i32;
     let mut start = 0;
     let mut pieces = Vec::new();
@@ -92,7 +95,7 @@ pub fn parse_assignments(arg: &str) -> Result<Vec<Assignment>> {
         out.push(Assignment {
             name: name.to_string(),
             value,
-            source: arg.to_string(),
+            source: shared.clone(),
             span: Span::new(ps, ps + name.len()),
         });
     }

@@ -16,7 +16,7 @@ fn assign(point: &[f64]) -> Vec<Assignment> {
         .map(|(n, x)| Assignment {
             name: n.to_string(),
             value: Value::Scalar(*x),
-            source: String::new(),
+            source: "".into(),
             span: Span::default(),
         })
         .collect()

@@ -43,7 +43,7 @@ fn assign(name: &str, value: Value) -> Assignment {
     Assignment {
         name: name.into(),
         value,
-        source: String::new(),
+        source: "".into(),
         span: Span::default(),
     }
 }
