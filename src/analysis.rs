@@ -107,16 +107,20 @@ impl Analysis {
         Ok(())
     }
 
-    /// One value per parameter, from the `--at` assignments.
+    /// One value per parameter, from the `--at` assignments. Names are looked up
+    /// in hash maps: an unrolled model passes tens of thousands of values.
     pub fn bind(&self, at: &[Assignment]) -> Result<Vec<Value>> {
         let c = &self.circuit;
-        // By name, so that 100 000 assignments are not 10¹⁰ comparisons.
-        let params: std::collections::HashSet<&str> =
-            c.params.iter().map(|p| p.name.as_str()).collect();
-        let mut given: std::collections::HashMap<&str, &Assignment> =
-            std::collections::HashMap::with_capacity(at.len());
+        let index: rustc_hash::FxHashMap<&str, usize> = c
+            .params
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.name.as_str(), i))
+            .collect();
+        let mut given: Vec<Option<&Value>> = vec![None; c.params.len()];
+        let mut seen: rustc_hash::FxHashSet<&str> = Default::default();
         for a in at {
-            if given.insert(a.name.as_str(), a).is_some() {
+            if !seen.insert(a.name.as_str()) {
                 return Err(Error::new(
                     ErrorKind::Usage,
                     format!("`{}` is given more than one value", a.name),
@@ -125,7 +129,7 @@ impl Analysis {
                 .with_source("--at", &a.source)
                 .label("given again here"));
             }
-            if !params.contains(a.name.as_str()) {
+            let Some(&i) = index.get(a.name.as_str()) else {
                 let names: Vec<&str> = c.params.iter().map(|p| p.name.as_str()).collect();
                 let help = match names.len() {
                     0 => "this program has no parameters".to_string(),
@@ -146,24 +150,23 @@ impl Analysis {
                 .with_source("--at", &a.source)
                 .label("not a parameter")
                 .help(help));
-            }
+            };
+            given[i] = Some(&a.value);
         }
         c.params
             .iter()
-            .map(|p| {
-                given
-                    .get(p.name.as_str())
-                    .map(|a| a.value.clone())
-                    .ok_or_else(|| {
-                        let mut e =
-                            Error::new(ErrorKind::Eval, format!("missing value for `{}`", p.name))
-                                .label("this parameter has no value")
-                                .help(format!("pass it with --at {}=…", p.name));
-                        if let Some(span) = param_span(c, &p.name) {
-                            e = e.at(span).with_source("program", &self.source);
-                        }
-                        e
-                    })
+            .zip(given)
+            .map(|(p, v)| {
+                v.cloned().ok_or_else(|| {
+                    let mut e =
+                        Error::new(ErrorKind::Eval, format!("missing value for `{}`", p.name))
+                            .label("this parameter has no value")
+                            .help(format!("pass it with --at {}=…", p.name));
+                    if let Some(span) = param_span(c, &p.name) {
+                        e = e.at(span).with_source("program", &self.source);
+                    }
+                    e
+                })
             })
             .collect()
     }

@@ -39,7 +39,7 @@ impl Analysis {
                     name: (*name).to_string(),
                     value: value.clone(),
                     span: Span::new(0, name.len()),
-                    source,
+                    source: source.into(),
                 }
             })
             .collect();

@@ -13,9 +13,9 @@ pub struct Assignment {
     pub name: String,
     /// Its value.
     pub value: Value,
-    /// The whole `--at` argument it came from, for error messages; shared by the
-    /// argument's assignments (a copy each made 15 000 assignments of one
-    /// 128 KiB argument take 2 GB).
+    /// The whole `--at` argument it came from, for error messages; shared by
+    /// the assignments of one argument (an unrolled model passes thousands of
+    /// values in one, and a copy each took a gigabyte).
     pub source: std::sync::Arc<str>,
     /// Where the name sits in that argument.
     pub span: Span,
@@ -36,7 +36,7 @@ fn usage(src: &str, span: Span, message: impl Into<String>) -> Error {
 /// ```
 pub fn parse_assignments(arg: &str) -> Result<Vec<Assignment>> {
     let mut out = Vec::new();
-    let source: std::sync::Arc<str> = arg.into();
+    let shared: std::sync::Arc<str> = arg.into();
     let mut depth = 0i32;
     let mut start = 0;
     let mut pieces = Vec::new();
@@ -95,7 +95,7 @@ pub fn parse_assignments(arg: &str) -> Result<Vec<Assignment>> {
         out.push(Assignment {
             name: name.to_string(),
             value,
-            source: source.clone(),
+            source: shared.clone(),
             span: Span::new(ps, ps + name.len()),
         });
     }
