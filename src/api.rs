@@ -34,7 +34,7 @@ impl Analysis {
             .iter()
             .map(|(name, value)| {
                 // The text an error would point into, as if it came from --at.
-                let source = format!("{name}={value}").into();
+                let source = format!("{name}={value}");
                 Assignment {
                     name: (*name).to_string(),
                     value: value.clone(),
