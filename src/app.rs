@@ -15,8 +15,14 @@ use std::io::{IsTerminal, Write};
 const TEXT_SYMBOLIC_LIMIT: usize = 200_000;
 
 /// The most statements and header names the report's derivative programs may
-/// hold in all: a few tens of megabytes of text.
+/// hold in all, whatever the circuit: a few tens of megabytes of text.
 const MAX_SYMBOLIC_ITEMS: usize = 4_000_000;
+
+/// Past [`MAX_SYMBOLIC_ITEMS`], the items allowed per gate: derivative programs
+/// that grow linearly with the circuit (a million-stage chain's) are always
+/// written; only the quadratic case (thousands of parameters that each repeat
+/// a header of thousands of names) is left out.
+const SYMBOLIC_ITEMS_PER_GATE: usize = 8;
 
 /// What the derivative programs would hold: for each, its statements and its
 /// header's names (the parameters and `grad`).
@@ -168,10 +174,12 @@ fn prepare_source(source: String, cli: &Cli) -> Result<Rendered> {
     // stated size the programs are left out, each `null`, and a note says why.
     let symbolic = match symbolic {
         Some(s)
-            if cli.format == Format::Json && symbolic_items(&analysis, &s) > MAX_SYMBOLIC_ITEMS =>
+            if cli.format == Format::Json
+                && symbolic_items(&analysis, &s)
+                    > MAX_SYMBOLIC_ITEMS.max(SYMBOLIC_ITEMS_PER_GATE * gates) =>
         {
             notes.push(format!(
-                "the derivative programs of the {} parameters would hold {} statements and header names, more than the report writes ({MAX_SYMBOLIC_ITEMS}): they are left out (null)",
+                "the derivative programs of the {} parameters would hold {} statements and header names, more than the report writes for {gates} gates: they are left out (null)",
                 analysis.circuit.params.len(),
                 symbolic_items(&analysis, &s)
             ));
