@@ -87,6 +87,13 @@ fn notes_on_non_finite_inputs_and_literals() {
             "at `f = log(x)`: the gradient sent to `x` is inf — the local gradient is not finite at x = 0"
         ]
     );
+    // Two infinite gradients of opposite sign meet at a fork.
+    assert_eq!(
+        notes(&["f(x) = sqrt(x) - sqrt(x * 1)", "--at", "x=0"])
+            .last()
+            .map(String::as_str),
+        Some("at the fork of `x`: the gradients -inf and inf add to nan")
+    );
     assert_eq!(
         notes(&["f(x) = sqrt(x)", "--at", "x=0"]),
         [
