@@ -363,7 +363,23 @@ pub fn backward_with(
             }
             match &mut below[input.index()] {
                 // Gradients add at forks: +=, never =.
-                Some(acc) => acc.add_assign(&contribution),
+                Some(acc) => {
+                    // inf and -inf meeting at a fork add to nan: say where.
+                    let opposite = !contribution.is_finite()
+                        && !acc.is_finite()
+                        && !acc
+                            .elements()
+                            .chain(contribution.elements())
+                            .any(f64::is_nan);
+                    let before = opposite.then(|| acc.clone());
+                    acc.add_assign(&contribution);
+                    if let Some(before) = before.filter(|_| acc.elements().any(f64::is_nan)) {
+                        numeric.push(format!(
+                            "at the fork of `{}`: the gradients {before} and {contribution} add to nan",
+                            c.label(input)
+                        ));
+                    }
+                }
                 slot @ None => *slot = Some(contribution),
             }
         }

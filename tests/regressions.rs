@@ -87,6 +87,13 @@ fn notes_on_non_finite_inputs_and_literals() {
             "at `f = log(x)`: the gradient sent to `x` is inf — the local gradient is not finite at x = 0"
         ]
     );
+    // Two infinite gradients of opposite sign meet at a fork.
+    assert_eq!(
+        notes(&["f(x) = sqrt(x) - sqrt(x * 1)", "--at", "x=0"])
+            .last()
+            .map(String::as_str),
+        Some("at the fork of `x`: the gradients -inf and inf add to nan")
+    );
     assert_eq!(
         notes(&["f(x) = sqrt(x)", "--at", "x=0"]),
         [
@@ -255,4 +262,27 @@ fn twenty_thousand_values_bind_in_linear_time_and_memory() {
     assert_eq!(out.status.code(), Some(1));
     assert!(err.contains("help: the parameters are x0, x1,"), "{err}");
     assert!(err.contains("… (20000 in all)"), "{err}");
+}
+
+/// Fuzzer (`values`, oom-a7ffad49…): a 100-byte `.npy` file of version 2 whose
+/// header length field says 2.6 GB; ndarray-npy allocated that much before
+/// reading (out of memory). The length is now checked against the file first.
+#[test]
+fn npy_header_length_beyond_the_file() {
+    let mut bytes = b"\x93NUMPY\x02\x00".to_vec();
+    bytes.extend_from_slice(&[0x9c; 89]);
+    bytes.extend_from_slice(b"\x7f'\x00");
+    let file = std::env::temp_dir().join(format!("gx-forged-{}.npy", std::process::id()));
+    std::fs::write(&file, &bytes).unwrap();
+    let at = format!("W=@{}", file.display());
+    let (code, out, err) = run(&["f(W) = sum(W)", "--at", &at]);
+    assert_eq!(code, 2, "{err}");
+    assert!(out.is_empty());
+    assert!(
+        err.lines().next().unwrap().ends_with(
+            "it is not a valid .npy file: its header claims 2627509404 bytes, but the file holds 88 after it"
+        ),
+        "{err}"
+    );
+    let _ = std::fs::remove_file(file);
 }
