@@ -64,15 +64,7 @@ impl Backward {
 pub fn infer_shapes(c: &Circuit, params: &[Shape]) -> Result<Shapes> {
     let mut shapes = Shapes::with_capacity(c.len());
     for g in c.gates() {
-        let gate = c.gate(g);
-        let ins = gather_with(c.input_slice(g), Shape::Scalar, |k| shapes[k]);
-        let shape = match gate.op {
-            Op::Input(i) => params.get(i as usize).copied().unwrap_or(Shape::Scalar),
-            op => op
-                .out_shape(&ins)
-                .map_err(|m| Error::eval(gate.span, m).label(format!("in `{}`", c.formula(g))))?,
-        };
-        shapes.push(shape);
+        shapes.push(gate_shape(c, g, &shapes, params)?);
     }
     Ok(shapes)
 }
@@ -87,56 +79,93 @@ pub fn infer_shapes(c: &Circuit, params: &[Shape]) -> Result<Shapes> {
 /// ```
 pub fn forward(c: &Circuit, params: &[Value]) -> Result<Forward> {
     let param_shapes: Vec<Shape> = params.iter().map(Value::shape).collect();
-    let shapes = infer_shapes(c, &param_shapes)?;
+    // Shapes and values in one walk. A shape error anywhere is reported before
+    // any value error (as if every shape were inferred first, which is what
+    // [`infer_shapes`] does): after a value error only the shapes go on.
+    let mut shapes = Shapes::with_capacity(c.len());
     let mut values: Vec<Value> = Vec::with_capacity(c.len());
     let mut notes = Notes::default();
+    let mut failed: Option<Error> = None;
     for g in c.gates() {
-        let gate = c.gate(g);
-        let inputs = c.input_slice(g);
-        let value = {
-            let ins = gather(&values, inputs);
-            let value = match gate.op {
-                Op::Input(i) => params[i as usize].clone(),
-                Op::Index | Op::Scatter => {
-                    check_indices(c, g, &ins)?;
-                    gate.op
-                        .forward(&ins)
-                        .map_err(|e| Error::eval(gate.span, e.0))?
-                }
-                op => op.forward(&ins).map_err(|e| {
-                    Error::eval(gate.span, e.0).label(format!("in `{}`", c.formula(g)))
-                })?,
-            };
-            if !value.is_finite() && ins.iter().all(|v| !v.elements().any(f64::is_nan)) {
-                let finite_in = ins.iter().all(|v| v.is_finite());
-                let produced_nan = value.elements().any(f64::is_nan);
-                if finite_in || produced_nan {
-                    let what = if produced_nan {
-                        "gives nan"
-                    } else {
-                        "overflows to ±inf"
-                    };
-                    let args: Vec<String> = inputs
-                        .iter()
-                        .map(|i| format!("{} = {}", c.label(*i), values[i.index()]))
-                        .collect();
-                    notes.push(format!(
-                        "`{} = {}` {what} (from {})",
-                        c.label(g),
-                        c.formula(g),
-                        args.join(", ")
-                    ));
-                }
-            }
-            value
-        };
-        values.push(value);
+        shapes.push(gate_shape(c, g, &shapes, &param_shapes)?);
+        if failed.is_some() {
+            continue;
+        }
+        match value(c, g, &values, params, &mut notes) {
+            Ok(v) => values.push(v),
+            Err(e) => failed = Some(e),
+        }
+    }
+    if let Some(e) = failed {
+        return Err(e);
     }
     Ok(Forward {
         values,
         shapes,
         notes: notes.finish("numeric"),
     })
+}
+
+/// The shape of gate `g`, its inputs' being known; an error names the operator,
+/// both shapes and the place.
+fn gate_shape(c: &Circuit, g: GateId, shapes: &Shapes, params: &[Shape]) -> Result<Shape> {
+    let gate = c.gate(g);
+    match gate.op {
+        Op::Input(i) => Ok(params.get(i as usize).copied().unwrap_or(Shape::Scalar)),
+        op => {
+            let ins = gather_with(c.input_slice(g), Shape::Scalar, |k| shapes[k]);
+            op.out_shape(&ins)
+                .map_err(|m| Error::eval(gate.span, m).label(format!("in `{}`", c.formula(g))))
+        }
+    }
+}
+
+/// The value of gate `g`, its inputs' being known; notes what overflows or
+/// turns into nan.
+fn value(
+    c: &Circuit,
+    g: GateId,
+    values: &[Value],
+    params: &[Value],
+    notes: &mut Notes,
+) -> Result<Value> {
+    let gate = c.gate(g);
+    let inputs = c.input_slice(g);
+    let ins = gather(values, inputs);
+    let value = match gate.op {
+        Op::Input(i) => params[i as usize].clone(),
+        Op::Index | Op::Scatter => {
+            check_indices(c, g, &ins)?;
+            gate.op
+                .forward(&ins)
+                .map_err(|e| Error::eval(gate.span, e.0))?
+        }
+        op => op.forward(&ins).map_err(|e| {
+            Error::eval(gate.span, e.0).label(format!("in `{}`", c.formula(g)))
+        })?,
+    };
+    if !value.is_finite() && ins.iter().all(|v| !v.elements().any(f64::is_nan)) {
+        let finite_in = ins.iter().all(|v| v.is_finite());
+        let produced_nan = value.elements().any(f64::is_nan);
+        if finite_in || produced_nan {
+            let what = if produced_nan {
+                "gives nan"
+            } else {
+                "overflows to ±inf"
+            };
+            let args: Vec<String> = inputs
+                .iter()
+                .map(|i| format!("{} = {}", c.label(*i), values[i.index()]))
+                .collect();
+            notes.push(format!(
+                "`{} = {}` {what} (from {})",
+                c.label(g),
+                c.formula(g),
+                args.join(", ")
+            ));
+        }
+    }
+    Ok(value)
 }
 
 /// An index must be a finite whole number inside the indexed dimension.
@@ -361,4 +390,32 @@ impl Notes {
 /// The place a parameter is declared or first used, for "missing value" errors.
 pub fn param_span(c: &Circuit, name: &str) -> Option<Span> {
     c.params.iter().find(|p| p.name == name).map(|p| p.span)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::parse_assignments;
+
+    fn error(src: &str, at: &str) -> String {
+        let mut a = crate::Analysis::new(src).unwrap();
+        a.evaluate(&parse_assignments(at).unwrap(), &Value::Scalar(1.0))
+            .unwrap_err()
+            .message
+    }
+
+    #[test]
+    fn a_shape_error_anywhere_comes_before_a_value_error() {
+        // log(-1) comes first in the program, the shape error later: shapes are
+        // checked for the whole circuit before any value counts.
+        let src = "a = log(x); b = v · w; a + sum(b)";
+        assert_eq!(
+            error(src, "x=-1,v=[1,2],w=[1,2,3]"),
+            "cannot take 2 · 3: inner dimensions 2 and 3 differ"
+        );
+        assert_eq!(
+            error(src, "x=-1,v=[1,2],w=[1,2]"),
+            "log(-1) is undefined: log needs an input ≥ 0"
+        );
+    }
 }
