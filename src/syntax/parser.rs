@@ -108,7 +108,7 @@ impl<'a> Parser<'a> {
             prev: EOF,
             program: Program::default(),
             syms: rustc_hash::FxHashMap::with_capacity_and_hasher(
-                src.len() / 64,
+                src.len() / 32,
                 rustc_hash::FxBuildHasher,
             ),
             first_header: None,
