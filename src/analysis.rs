@@ -131,10 +131,13 @@ impl Analysis {
             }
             let Some(&i) = index.get(a.name.as_str()) else {
                 let names: Vec<&str> = c.params.iter().map(|p| p.name.as_str()).collect();
-                let help = if names.is_empty() {
-                    "this program has no parameters".to_string()
-                } else {
-                    format!("the parameters are {}", names.join(", "))
+                let help = match names.len() {
+                    0 => "this program has no parameters".to_string(),
+                    n if n > 20 => format!(
+                        "the parameters are {}, … ({n} in all)",
+                        names[..20].join(", ")
+                    ),
+                    _ => format!("the parameters are {}", names.join(", ")),
                 };
                 return Err(Error::new(
                     ErrorKind::Eval,

@@ -9,10 +9,31 @@ use crate::explain::{Doc, derivatives, json, latex, text};
 use crate::input::{parse_assignments, parse_grad};
 use crate::symbolic::Symbolic;
 use crate::value::Value;
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 
 /// Circuits larger than this get no symbolic derivatives in the text view.
 const TEXT_SYMBOLIC_LIMIT: usize = 200_000;
+
+/// The most statements and header names the report's derivative programs may
+/// hold in all, whatever the circuit: a few tens of megabytes of text.
+const MAX_SYMBOLIC_ITEMS: usize = 4_000_000;
+
+/// Past [`MAX_SYMBOLIC_ITEMS`], the items allowed per gate: derivative programs
+/// that grow linearly with the circuit (a million-stage chain's) are always
+/// written; only the quadratic case (thousands of parameters that each repeat
+/// a header of thousands of names) is left out.
+const SYMBOLIC_ITEMS_PER_GATE: usize = 8;
+
+/// What the derivative programs would hold: for each, its statements and its
+/// header's names (the parameters and `grad`).
+fn symbolic_items(a: &Analysis, s: &Symbolic) -> usize {
+    let header = a.circuit.params.len() + 2;
+    s.layouts
+        .iter()
+        .flatten()
+        .map(|l| l.statements.len() + header)
+        .fold(0usize, usize::saturating_add)
+}
 
 /// Runs the tool; returns what to print on standard output.
 pub fn run(cli: &Cli) -> Result<String> {
@@ -81,6 +102,10 @@ pub fn render(source: &str, cli: &Cli) -> Result<String> {
 }
 
 fn prepare_source(source: String, cli: &Cli) -> Result<Rendered> {
+    if let Some(program) = &cli.file {
+        let outputs = [&cli.dot, &cli.svg, &cli.png, &cli.html].map(Option::as_deref);
+        crate::output::refuse_program(program, &outputs)?;
+    }
     // The views read the circuit and the source, never the syntax tree.
     let mut analysis = Analysis::lowered(source)?;
     let mut at = Vec::new();
@@ -98,11 +123,18 @@ fn prepare_source(source: String, cli: &Cli) -> Result<Rendered> {
     // --check compares numbers, so it needs values: without them, evaluating
     // reports the missing one.
     if !cli.at.is_empty() || analysis.circuit.params.is_empty() || cli.check {
-        if explain_edges {
-            analysis.evaluate(&at, &grad)?;
+        let evaluated = if explain_edges {
+            analysis.evaluate(&at, &grad)
         } else {
-            analysis.evaluate_results(&at, &grad)?;
-        }
+            analysis.evaluate_results(&at, &grad)
+        };
+        evaluated.map_err(|e| match &cli.grad {
+            // The backward pass knows the shapes, the command line knows the text.
+            Some(g) if e.span.is_none() && e.message.contains("(--grad)") => e
+                .at(crate::error::Span::new(0, g.len()))
+                .with_source("--grad", g),
+            _ => e,
+        })?;
     } else if cli.grad.is_some() {
         // Without values there is nothing to scale; the gradient is still checked above.
     }
@@ -136,6 +168,25 @@ fn prepare_source(source: String, cli: &Cli) -> Result<Rendered> {
         _ => Symbolic::new(&analysis),
     });
     let mut notes: Vec<String> = Vec::new();
+    // Each derivative program repeats the header and the statements it needs:
+    // with many parameters that share little (a sum or a product of 20 000
+    // names) the report would grow with their square, to gigabytes. Past a
+    // stated size the programs are left out, each `null`, and a note says why.
+    let symbolic = match symbolic {
+        Some(s)
+            if cli.format == Format::Json
+                && symbolic_items(&analysis, &s)
+                    > MAX_SYMBOLIC_ITEMS.max(SYMBOLIC_ITEMS_PER_GATE * gates) =>
+        {
+            notes.push(format!(
+                "the derivative programs of the {} parameters would hold {} statements and header names, more than the report writes for {gates} gates: they are left out (null)",
+                analysis.circuit.params.len(),
+                symbolic_items(&analysis, &s)
+            ));
+            None
+        }
+        other => other,
+    };
     if cli.format == Format::Text && !cli.summary && symbolic.is_none() {
         notes.push(format!(
             "the circuit has {gates} gates: the text leaves out its symbolic derivatives (--format json has them)"
@@ -187,13 +238,18 @@ fn prepare_source(source: String, cli: &Cli) -> Result<Rendered> {
     };
     // Files last: every view has succeeded, and they are written all or none.
     crate::draw::write_files(&analysis, &draw)?;
+    let nulls = (symbolic.is_none() && !cli.summary).then(|| {
+        let c = &analysis.circuit;
+        c.params.iter().map(|p| (p.name.clone(), None)).collect()
+    });
     let view = match text {
         Some(t) => View::Text(t),
         None => View::Json(
             Box::new(analysis),
             json::Extras {
                 summary: cli.summary,
-                symbolic: None,
+                // Left out for size (above): every parameter's program is null.
+                symbolic: nulls,
                 derivatives: symbolic.map(Box::new),
                 check: check.as_ref().map(|k| (k.max_rel_error, k.ok)),
                 notes,
@@ -214,12 +270,8 @@ fn read_program(cli: &Cli) -> Result<String> {
         }
         (Some(p), None) => return Ok(p.clone()),
         (None, Some(path)) if path.as_os_str() == "-" => read_stdin()?,
-        (None, Some(path)) => std::fs::read(path).map_err(|e| {
-            Error::new(
-                ErrorKind::Io,
-                format!("cannot read `{}`: {}", path.display(), io_reason(&e)),
-            )
-        })?,
+        (None, Some(path)) => crate::limits::read_file(path)
+            .map_err(|e| read_error(&format!("`{}`", path.display()), e))?,
         (None, None) => {
             if std::io::stdin().is_terminal() {
                 return Err(Error::new(ErrorKind::Usage, "no program given").help(
@@ -240,14 +292,13 @@ fn read_program(cli: &Cli) -> Result<String> {
 }
 
 fn read_stdin() -> Result<Vec<u8>> {
-    let mut buf = Vec::new();
-    std::io::stdin().read_to_end(&mut buf).map_err(|e| {
-        Error::new(
-            ErrorKind::Io,
-            format!("cannot read standard input: {}", io_reason(&e)),
-        )
-    })?;
-    Ok(buf)
+    crate::limits::read_all(std::io::stdin().lock()).map_err(|e| read_error("standard input", e))
+}
+
+/// `cannot read WHAT: REASON`, an I/O error (exit 1).
+fn read_error(what: &str, e: crate::limits::ReadError) -> Error {
+    let why = crate::limits::reason(&e);
+    Error::new(ErrorKind::Io, format!("cannot read {what}: {why}"))
 }
 
 /// An I/O error's reason without Rust's "(os error 2)" suffix.

@@ -132,15 +132,52 @@ pub fn check(a: &Analysis) -> Result<Check> {
     let grads = n.backward.param_grads(c, &n.forward);
     let mut entries = Vec::new();
     let mut notes = Vec::new();
-    for (k, role) in c.param_roles().into_iter().enumerate() {
-        if role != ParamRole::Differentiable {
-            continue;
-        }
+    let differentiable: Vec<usize> = c
+        .param_roles()
+        .into_iter()
+        .enumerate()
+        .filter(|(_, role)| *role == ParamRole::Differentiable)
+        .map(|(k, _)| k)
+        .collect();
+    let total: usize = differentiable
+        .iter()
+        .map(|&k| n.params[k].shape().len())
+        .sum();
+    // Two forward passes per element, each as costly as the circuit's numbers.
+    let pass: usize = n
+        .forward
+        .shapes
+        .iter()
+        .map(|s| s.len())
+        .sum::<usize>()
+        .max(1);
+    let budget = (MAX_CHECK_WORK / (2 * pass)).max(MIN_CHECKED);
+    let chosen = spread(total, budget);
+    if chosen.len() < total {
+        notes.push(format!(
+            "gradient check: {} of the {total} elements checked, evenly spaced — every one would take {} evaluations of the circuit",
+            chosen.len(),
+            2 * total
+        ));
+    }
+    let mut chosen = chosen.into_iter().peekable();
+    let mut offset = 0;
+    for k in differentiable {
         let base = &n.params[k];
+        let size = base.shape().len();
         let analytic = grads[k].clone().unwrap_or(Value::Scalar(0.0));
         let analytic: Vec<f64> = analytic.elements().collect();
-        let dims = base.to_array().shape().to_vec();
-        for (flat, &x) in base.to_array().iter().enumerate() {
+        let array = base.to_array();
+        let dims = array.shape().to_vec();
+        let flat_values: Vec<f64> = array.iter().copied().collect();
+        let mut mine = Vec::new();
+        while let Some(&g) = chosen.peek().filter(|&&g| g < offset + size) {
+            mine.push(g - offset);
+            chosen.next();
+        }
+        offset += size;
+        for flat in mine {
+            let x = flat_values[flat];
             let index = unflatten(flat, &dims);
             let h = step(x);
             let at = |x: f64| {
@@ -209,6 +246,26 @@ pub fn check(a: &Analysis) -> Result<Check> {
         entries,
         notes: cap(notes),
     })
+}
+
+/// The most work one check does, in numbers computed: each checked element
+/// costs two forward passes over every gate's value. Past it, evenly spaced
+/// elements stand for the rest — the notes' own advice for large parameters —
+/// so that `--check` never runs for minutes.
+pub const MAX_CHECK_WORK: usize = 20_000_000;
+
+/// Elements checked at least, however large the circuit.
+const MIN_CHECKED: usize = 8;
+
+/// `count` indices out of `0..total`, evenly spaced and increasing (all of them
+/// when `count >= total`).
+fn spread(total: usize, count: usize) -> Vec<usize> {
+    if count >= total {
+        return (0..total).collect();
+    }
+    (0..count)
+        .map(|i| ((i as u128 * total as u128) / count as u128) as usize)
+        .collect()
 }
 
 /// At most 20 notes; the rest are counted.

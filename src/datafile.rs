@@ -40,12 +40,27 @@ const NPY_MAGIC: &[u8] = b"\x93NUMPY";
 /// assert_eq!(v.shape(), gradexplain::Shape::Matrix(2, 2));
 /// ```
 pub fn read(path: &Path) -> Result<Value, FileError> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| FileError::Unreadable(crate::app::io_reason(&e).to_lowercase()))?;
+    let bytes = crate::limits::read_file(path).map_err(|e| match e {
+        crate::limits::ReadError::Io(_) => {
+            FileError::Unreadable(crate::limits::reason(&e).to_lowercase())
+        }
+        crate::limits::ReadError::TooLarge => FileError::Malformed(crate::limits::reason(&e)),
+    })?;
+    parse(&bytes)
+}
+
+/// Parses a file's content: `.npy` when it starts with numpy's magic string,
+/// JSON otherwise.
+///
+/// ```
+/// let v = gradexplain::datafile::parse(b"[1, 2, 3]").unwrap();
+/// assert_eq!(v.shape(), gradexplain::Shape::Vector(3));
+/// ```
+pub fn parse(bytes: &[u8]) -> Result<Value, FileError> {
     let array = if bytes.starts_with(NPY_MAGIC) {
-        from_npy(&bytes)?
+        from_npy(bytes)?
     } else {
-        from_json(&bytes)?
+        from_json(bytes)?
     };
     if array.ndim() > 0 && array.is_empty() {
         return Err(FileError::Malformed(format!(
@@ -65,6 +80,27 @@ pub fn read(path: &Path) -> Result<Value, FileError> {
 /// order (ndarray-npy handles all of these), of any float, integer or bool dtype.
 fn from_npy(bytes: &[u8]) -> Result<ArrayD<f64>, FileError> {
     let bad = |what: String| FileError::Malformed(format!("it is not a valid .npy file: {what}"));
+    // ndarray-npy allocates the header's promised length before reading it: a
+    // forged length (4 bytes of a version 2 file) asked for gigabytes. Check it
+    // against the file first (the fuzzer found this).
+    let (len_at, len_size) = match bytes.get(6) {
+        Some(1) => (8, 2),
+        Some(2 | 3) => (8, 4),
+        _ => (8, 0), // ndarray-npy says what is wrong with the version
+    };
+    if len_size > 0 {
+        let field = bytes.get(len_at..len_at + len_size).unwrap_or_default();
+        let promised = field
+            .iter()
+            .rev()
+            .fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+        let available = bytes.len().saturating_sub(len_at + len_size) as u64;
+        if field.len() < len_size || promised > available {
+            return Err(bad(format!(
+                "its header claims {promised} bytes, but the file holds {available} after it"
+            )));
+        }
+    }
     let mut data = bytes;
     let header = Header::from_reader(&mut data).map_err(|e| bad(e.to_string()))?;
     // ndarray-npy allocates what the header promises before it reads: check the
@@ -260,6 +296,22 @@ mod tests {
             Err(FileError::Malformed(m)) => assert!(m.contains("header promises"), "{m}"),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_forged_header_length_is_refused_before_anything_is_allocated() {
+        // Fuzzer (`values`, oom-a7ffad49…): version 2, a header length of 2.6 GB.
+        let mut forged = b"\x93NUMPY\x02\x00\x9c\x9c\x9c\x9c".to_vec();
+        forged.extend_from_slice(&[0x9c; 90]);
+        match from_npy(&forged) {
+            Err(FileError::Malformed(m)) => assert!(
+                m.ends_with("its header claims 2627509404 bytes, but the file holds 90 after it"),
+                "{m}"
+            ),
+            other => panic!("{other:?}"),
+        }
+        let short = b"\x93NUMPY\x01\x00\x05";
+        assert!(matches!(from_npy(short), Err(FileError::Malformed(_))));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use crate::error::{Error, Result, Span};
 use crate::gate::Op;
 use crate::graph::{Circuit, GateId, ParamRole};
+use crate::limits::{MAX_TOTAL_ELEMENTS, MAX_VALUE_ELEMENTS};
 use crate::value::{Shape, Shapes, Value};
 
 /// At most this many notes of one kind are kept; the rest are counted.
@@ -63,10 +64,52 @@ impl Backward {
 /// names the operator, both shapes and the place.
 pub fn infer_shapes(c: &Circuit, params: &[Shape]) -> Result<Shapes> {
     let mut shapes = Shapes::with_capacity(c.len());
+    let mut total = 0usize;
     for g in c.gates() {
-        shapes.push(gate_shape(c, g, &shapes, params)?);
+        shapes.push(gate_shape(c, g, &shapes, params, &mut total)?);
     }
     Ok(shapes)
+}
+
+/// The shape of gate `g`, its inputs' being known; `total` counts the numbers
+/// of every value so far. An error names the operator, both shapes and the
+/// place, or the value that would be too large to hold.
+fn gate_shape(
+    c: &Circuit,
+    g: GateId,
+    shapes: &Shapes,
+    params: &[Shape],
+    total: &mut usize,
+) -> Result<Shape> {
+    let gate = c.gate(g);
+    let shape = match gate.op {
+        Op::Input(i) => params.get(i as usize).copied().unwrap_or(Shape::Scalar),
+        op => {
+            let ins = gather_with(c.input_slice(g), Shape::Scalar, |k| shapes[k]);
+            op.out_shape(&ins)
+                .map_err(|m| Error::eval(gate.span, m).label(format!("in `{}`", c.formula(g))))?
+        }
+    };
+    *total = total.saturating_add(shape.len());
+    if shape.len() > MAX_VALUE_ELEMENTS || *total > MAX_TOTAL_ELEMENTS {
+        let (what, limit) = if shape.len() > MAX_VALUE_ELEMENTS {
+            (
+                format!("`{}` would be {}", c.formula(g), shape.describe()),
+                format!("{MAX_VALUE_ELEMENTS} numbers in one value"),
+            )
+        } else {
+            (
+                "the circuit's values".to_string(),
+                format!("{MAX_TOTAL_ELEMENTS} numbers in all"),
+            )
+        };
+        return Err(Error::eval(
+            gate.span,
+            format!("{what}: more than the tool holds ({limit})"),
+        )
+        .label("too large to compute"));
+    }
+    Ok(shape)
 }
 
 /// Runs the forward pass with one value per parameter (in [`Circuit::params`] order).
@@ -83,16 +126,22 @@ pub fn forward(c: &Circuit, params: &[Value]) -> Result<Forward> {
     // any value error (as if every shape were inferred first, which is what
     // [`infer_shapes`] does): after a value error only the shapes go on.
     let mut shapes = Shapes::with_capacity(c.len());
+    let mut total = 0usize;
     let mut values: Vec<Value> = Vec::with_capacity(c.len());
     let mut notes = Notes::default();
     let mut failed: Option<Error> = None;
     for g in c.gates() {
-        shapes.push(gate_shape(c, g, &shapes, &param_shapes)?);
+        shapes.push(gate_shape(c, g, &shapes, &param_shapes, &mut total)?);
         if failed.is_some() {
             continue;
         }
-        match value(c, g, &values, params, &mut notes) {
-            Ok(v) => values.push(v),
+        match value(c, g, &values, params) {
+            Ok((v, note)) => {
+                if let Some(note) = note {
+                    notes.push(note);
+                }
+                values.push(v);
+            }
             Err(e) => failed = Some(e),
         }
     }
@@ -106,32 +155,16 @@ pub fn forward(c: &Circuit, params: &[Value]) -> Result<Forward> {
     })
 }
 
-/// The shape of gate `g`, its inputs' being known; an error names the operator,
-/// both shapes and the place.
-fn gate_shape(c: &Circuit, g: GateId, shapes: &Shapes, params: &[Shape]) -> Result<Shape> {
-    let gate = c.gate(g);
-    match gate.op {
-        Op::Input(i) => Ok(params.get(i as usize).copied().unwrap_or(Shape::Scalar)),
-        op => {
-            let ins = gather_with(c.input_slice(g), Shape::Scalar, |k| shapes[k]);
-            op.out_shape(&ins)
-                .map_err(|m| Error::eval(gate.span, m).label(format!("in `{}`", c.formula(g))))
-        }
-    }
-}
-
-/// The value of gate `g`, its inputs' being known; notes what overflows or
-/// turns into nan.
+/// The value of gate `g`, its inputs' being known, and the note to make where
+/// it stops being finite.
 fn value(
     c: &Circuit,
     g: GateId,
     values: &[Value],
     params: &[Value],
-    notes: &mut Notes,
-) -> Result<Value> {
+) -> Result<(Value, Option<String>)> {
     let gate = c.gate(g);
-    let inputs = c.input_slice(g);
-    let ins = gather(values, inputs);
+    let ins = gather(values, c.input_slice(g));
     let value = match gate.op {
         Op::Input(i) => params[i as usize].clone(),
         Op::Index | Op::Scatter => {
@@ -144,28 +177,79 @@ fn value(
             Error::eval(gate.span, e.0).label(format!("in `{}`", c.formula(g)))
         })?,
     };
-    if !value.is_finite() && ins.iter().all(|v| !v.elements().any(f64::is_nan)) {
-        let finite_in = ins.iter().all(|v| v.is_finite());
-        let produced_nan = value.elements().any(f64::is_nan);
-        if finite_in || produced_nan {
-            let what = if produced_nan {
-                "gives nan"
+    let note = non_finite_note(c, g, &ins, &value);
+    Ok((value, note))
+}
+
+/// Where a value stops being finite, the note that names the gate and its inputs:
+/// `` `t1 = 1e308 * 10` overflows to inf (from 1e308, 10) ``, `` `f = t1 - t1` gives
+/// nan (from t1 = inf, t1 = inf) ``. Only where it arises: a gate whose inputs are
+/// already nan passes it on without a note; inf in, inf out likewise.
+fn non_finite_note(c: &Circuit, g: GateId, ins: &[&Value], value: &Value) -> Option<String> {
+    if value.is_finite() || ins.iter().any(|v| v.elements().any(f64::is_nan)) {
+        return None;
+    }
+    let produced_nan = value.elements().any(f64::is_nan);
+    let finite_in = ins.iter().all(|v| v.is_finite());
+    let signs = (
+        value.elements().any(|x| x == f64::INFINITY),
+        value.elements().any(|x| x == f64::NEG_INFINITY),
+    );
+    let inf = match signs {
+        (true, true) => "±inf",
+        (false, true) => "-inf",
+        _ => "inf",
+    };
+    match c.op(g) {
+        // Parsing has noted a literal that overflows.
+        Op::Const(_) => None,
+        Op::Input(_) => Some(format!(
+            "the input `{}` {} {inf}",
+            c.label(g),
+            if value.shape().is_scalar() {
+                "is"
             } else {
-                "overflows to ±inf"
+                "holds"
+            }
+        )),
+        _ if !(finite_in || produced_nan) => None,
+        op => {
+            let what = if produced_nan {
+                "gives nan".to_string()
+            } else if matches!(op, Op::Log | Op::Div | Op::Pow)
+                && ins.iter().any(|v| v.elements().any(|x| x == 0.0))
+            {
+                // A pole, not an overflow: log(0), 1/0, 0^-1.
+                format!("gives {inf}")
+            } else {
+                format!("overflows to {inf}")
             };
-            let args: Vec<String> = inputs
-                .iter()
-                .map(|i| format!("{} = {}", c.label(*i), values[i.index()]))
-                .collect();
-            notes.push(format!(
+            Some(format!(
                 "`{} = {}` {what} (from {})",
                 c.label(g),
                 c.formula(g),
-                args.join(", ")
-            ));
+                operands(c, g, ins)
+            ))
         }
     }
-    Ok(value)
+}
+
+/// A gate's inputs with their values, `t1 = 0, 1` (a constant is its own value).
+fn operands(c: &Circuit, g: GateId, ins: &[&Value]) -> String {
+    let items: Vec<String> = c
+        .inputs(g)
+        .iter()
+        .zip(ins)
+        .map(|(i, v)| {
+            let (label, value) = (c.label(*i), v.to_string());
+            if label == value {
+                label
+            } else {
+                format!("{label} = {value}")
+            }
+        })
+        .collect();
+    items.join(", ")
 }
 
 /// An index must be a finite whole number inside the indexed dimension.
@@ -279,6 +363,7 @@ pub fn backward_with(
     };
     let mut kinks = Vec::new();
     let mut notes = Notes::default();
+    let mut numeric = Notes::default();
     if req[c.output.index()] {
         grads[c.output.index()] = Some(upstream.clone());
     }
@@ -300,12 +385,40 @@ pub fn backward_with(
                 continue;
             }
             let contribution = op.vjp(slot, &ins, out, grad);
+            if !contribution.is_finite() && grad.is_finite() && ins.iter().all(|v| v.is_finite()) {
+                // Finite numbers in, a gradient that is not: the local gradient has a
+                // pole here (sqrt at 0, log at 0, 1/b at b = 0).
+                numeric.push(format!(
+                    "at `{} = {}`: the gradient sent to `{}` is {} — the local gradient is not finite at {}",
+                    c.label(g),
+                    c.formula(g),
+                    c.label(input),
+                    contribution,
+                    operands(c, g, &ins)
+                ));
+            }
             if edges {
                 edge_grads[c.input_edge(g, slot).index()] = Some(contribution.clone());
             }
             match &mut below[input.index()] {
                 // Gradients add at forks: +=, never =.
-                Some(acc) => acc.add_assign(&contribution),
+                Some(acc) => {
+                    // inf and -inf meeting at a fork add to nan: say where.
+                    let opposite = !contribution.is_finite()
+                        && !acc.is_finite()
+                        && !acc
+                            .elements()
+                            .chain(contribution.elements())
+                            .any(f64::is_nan);
+                    let before = opposite.then(|| acc.clone());
+                    acc.add_assign(&contribution);
+                    if let Some(before) = before.filter(|_| acc.elements().any(f64::is_nan)) {
+                        numeric.push(format!(
+                            "at the fork of `{}`: the gradients {before} and {contribution} add to nan",
+                            c.label(input)
+                        ));
+                    }
+                }
                 slot @ None => *slot = Some(contribution),
             }
         }
@@ -319,7 +432,11 @@ pub fn backward_with(
         grads,
         edge_grads,
         kinks,
-        notes: notes.finish("subgradient"),
+        notes: {
+            let mut all = notes.finish("subgradient");
+            all.extend(numeric.finish("gradient"));
+            all
+        },
     })
 }
 

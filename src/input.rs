@@ -253,6 +253,7 @@ impl ValueParser<'_> {
         if self.peek() == Some('[') {
             let mut rows: Vec<Vec<f64>> = Vec::new();
             loop {
+                self.ws();
                 let row_start = self.pos;
                 if !self.eat('[') {
                     return Err(self.err(

@@ -65,6 +65,7 @@ pub mod gate;
 pub mod generate;
 pub mod graph;
 pub mod input;
+pub mod limits;
 pub mod lowering;
 pub mod output;
 pub mod print;

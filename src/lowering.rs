@@ -120,6 +120,10 @@ struct Lowering {
     header_name: Option<Sym>,
     /// The last statement's gate and name: the output.
     last: Option<(GateId, Option<Sym>)>,
+    /// How many of the parser's literal notes are in `notes` already.
+    literal_notes: usize,
+    /// Literal notes the parser counted but did not keep.
+    literals_dropped: usize,
 }
 
 impl Lowering {
@@ -144,6 +148,8 @@ impl Lowering {
             gate_of: Vec::new(),
             header_name: None,
             last: None,
+            literal_notes: 0,
+            literals_dropped: 0,
         }
     }
 
@@ -234,20 +240,18 @@ impl Lowering {
         header: Option<&Stmt>,
     ) -> Result<()> {
         let text = |sym: Sym| ast.name(sym);
+        // The parser's notes on literals so far (it keeps them across statements).
+        self.notes
+            .extend(ast.notes[self.literal_notes..].iter().cloned());
+        self.literal_notes = ast.notes.len();
+        self.literals_dropped = ast.notes_dropped;
         self.gate_of.clear();
         let first = stmt.first.index();
         for n in first..=stmt.body.index() {
             let id = ExprId(n as u32);
             let span = ast.span(id);
             let gate = match ast.expr(id) {
-                Expr::Num(x) => {
-                    if !x.is_finite() {
-                        self.notes.push(
-                            "a literal is too large for a 64-bit float and becomes inf".into(),
-                        );
-                    }
-                    self.add(Op::Const(*x), &[], span)
-                }
+                Expr::Num(x) => self.add(Op::Const(*x), &[], span),
                 &Expr::Name(name) => match *self.bound(name) {
                     Some(g) => g,
                     None => {
@@ -311,6 +315,12 @@ impl Lowering {
     /// table of names.
     fn finish(mut self, names: Names) -> Circuit {
         let (output, out_name) = self.last.expect("a parsed program has a statement");
+        if self.literals_dropped > 0 {
+            self.notes.push(format!(
+                "… and {} more literals out of a 64-bit float's range",
+                self.literals_dropped
+            ));
+        }
         if self.scope.len() < names.len() {
             self.scope.resize(names.len(), None);
         }

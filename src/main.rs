@@ -23,15 +23,24 @@ fn main() -> ExitCode {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
                 Err(e) => {
-                    eprintln!("error: cannot write to standard output: {e}");
+                    to_stderr(&format!(
+                        "error: cannot write to standard output: {}\n",
+                        gradexplain::app::io_reason(&e)
+                    ));
                     ExitCode::from(1)
                 }
             }
         }
         Err(e) => {
             let color = cli.color.enabled(std::io::stderr().is_terminal());
-            eprint!("{}", e.render(color));
+            to_stderr(&e.render(color));
             ExitCode::from(e.kind.exit_code())
         }
     }
+}
+
+/// Writes to standard error; if that fails too (a closed pipe), there is no one
+/// left to tell — `eprint!` would panic instead.
+fn to_stderr(text: &str) {
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }

@@ -43,6 +43,36 @@ pub fn write_all_atomic(files: &[(PathBuf, Vec<u8>)]) -> Result<()> {
     Ok(())
 }
 
+/// Refuses an output path that names the program file being read: a slip such
+/// as `-f net.gx --svg net.gx` would otherwise replace the program with its own
+/// picture.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let p = dir.path().join("p.gx");
+/// std::fs::write(&p, "x * 2").unwrap();
+/// let e = gradexplain::output::refuse_program(&p, &[Some(&p)]).unwrap_err();
+/// assert!(e.message.ends_with("it is the program file (-f)"));
+/// ```
+pub fn refuse_program(program: &Path, outputs: &[Option<&Path>]) -> Result<()> {
+    let Ok(program) = program.canonicalize() else {
+        return Ok(()); // standard input, or a file that is not there to protect
+    };
+    for out in outputs.iter().flatten() {
+        if out.canonicalize().is_ok_and(|o| o == program) {
+            return Err(Error::new(
+                ErrorKind::Io,
+                format!(
+                    "cannot write `{}`: it is the program file (-f)",
+                    out.display()
+                ),
+            )
+            .help("name the picture differently, as in --svg net.svg"));
+        }
+    }
+    Ok(())
+}
+
 /// Creates `dir` (and its parents) for a set of output files.
 pub fn create_dir(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| {

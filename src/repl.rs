@@ -193,7 +193,7 @@ impl Session {
                 self.settings.retain(|s| s.name == "color");
                 Reply::out("forgot the program and the options\n")
             }
-            ("load" | "file", Some(path)) => match std::fs::read(path) {
+            ("load" | "file", Some(path)) => match crate::limits::read_file(path.as_ref()) {
                 Ok(bytes) => match String::from_utf8(bytes) {
                     Ok(text) => self.set_program(text),
                     Err(_) => Reply::err(self.render_error(&Error::new(
@@ -203,7 +203,7 @@ impl Session {
                 },
                 Err(e) => Reply::err(self.render_error(&Error::new(
                     ErrorKind::Io,
-                    format!("cannot read `{path}`: {}", app::io_reason(&e)),
+                    format!("cannot read `{path}`: {}", crate::limits::reason(&e)),
                 ))),
             },
             ("unset", Some(option)) => self.unset(option),
@@ -538,14 +538,17 @@ where
     let mut session = match Session::new(args) {
         Ok(s) => s,
         Err(message) => {
-            eprint!("{message}");
+            write_to(std::io::stderr(), &message);
             return ExitCode::from(2);
         }
     };
     let mut editor = match rustyline::Editor::<completion::Helper, _>::new() {
         Ok(e) => e,
         Err(e) => {
-            eprintln!("error: cannot open the prompt: {e}");
+            write_to(
+                std::io::stderr(),
+                &format!("error: cannot open the prompt: {e}\n"),
+            );
             return ExitCode::from(1);
         }
     };
@@ -555,9 +558,12 @@ where
         // No history yet is the usual first run, not an error.
         let _ = editor.load_history(path);
     }
-    println!(
-        "gradexplain {} — type a program, e.g. f(x,y) = x*y, then :at x=3,y=-4 (:help, :quit)",
-        env!("CARGO_PKG_VERSION")
+    write_to(
+        std::io::stdout(),
+        &format!(
+            "gradexplain {} — type a program, e.g. f(x,y) = x*y, then :at x=3,y=-4 (:help, :quit)\n",
+            env!("CARGO_PKG_VERSION")
+        ),
     );
     let code = loop {
         let prompt = if session.continuing() {
@@ -571,8 +577,8 @@ where
                     let _ = editor.add_history_entry(line.as_str());
                 }
                 let reply = session.handle(&line);
-                print!("{}", reply.out);
-                eprint!("{}", reply.err);
+                write_to(std::io::stdout(), &reply.out);
+                write_to(std::io::stderr(), &reply.err);
                 if reply.quit {
                     break ExitCode::SUCCESS;
                 }
@@ -580,7 +586,10 @@ where
             Err(ReadlineError::Interrupted) => session.cancel(),
             Err(ReadlineError::Eof) => break ExitCode::SUCCESS,
             Err(e) => {
-                eprintln!("error: cannot read the prompt: {e}");
+                write_to(
+                    std::io::stderr(),
+                    &format!("error: cannot read the prompt: {e}\n"),
+                );
                 break ExitCode::from(1);
             }
         }
@@ -589,6 +598,12 @@ where
         let _ = editor.save_history(path);
     }
     code
+}
+
+/// Writes and flushes, ignoring failure: a terminal that has gone away cannot be
+/// told so, and `print!` would panic.
+fn write_to(mut w: impl std::io::Write, text: &str) {
+    let _ = w.write_all(text.as_bytes()).and_then(|()| w.flush());
 }
 
 mod completion;

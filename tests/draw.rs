@@ -172,7 +172,7 @@ k -> l [m=n]"#;
     let parsed = graphviz_rust::parse(&dot);
     assert!(parsed.is_ok(), "{parsed:?}\n{dot}");
     assert!(!dot.contains("<d>"), "{dot}");
-    let svg = embedded::to_svg(&d, "t");
+    let svg = embedded::to_svg(&d, "t").unwrap();
     roxmltree::Document::parse(&svg).expect("the embedded SVG stays well-formed XML");
 }
 

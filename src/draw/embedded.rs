@@ -25,7 +25,33 @@ const GLYPH: f64 = 0.62;
 
 /// Renders the diagram as a standalone SVG document. `id` makes the document's
 /// element ids unique, so that several frames can share one HTML page.
-pub fn to_svg(d: &Diagram, id: &str) -> String {
+///
+/// layout-rs can panic on some layouts (an edge routed through a point that
+/// coincides with its end: "Can't normalize the unit vector", found by the
+/// fuzzer). Such a panic is caught, quietly, and the layout is tried again with
+/// the wires' label room a little wider, which moves the points apart; if that
+/// fails too, the error says so instead of crashing.
+pub fn to_svg(d: &Diagram, id: &str) -> Result<String, String> {
+    for nudge in [0, 1, 3] {
+        let attempt = std::panic::AssertUnwindSafe(|| lay_out(d, id, nudge));
+        if let Some(svg) = quietly(attempt) {
+            return Ok(svg);
+        }
+    }
+    Err("the built-in layout failed on this circuit".into())
+}
+
+/// Runs `f`, catching a panic without printing it.
+fn quietly<T>(f: impl FnOnce() -> T + std::panic::UnwindSafe) -> Option<T> {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = std::panic::catch_unwind(f);
+    std::panic::set_hook(hook);
+    result.ok()
+}
+
+/// One layout; `nudge` widens every wire's label room by that many columns.
+fn lay_out(d: &Diagram, id: &str, nudge: usize) -> String {
     let mut vg = VisualGraph::new(Orientation::LeftToRight);
     // layout-rs checks that the graph stays acyclic after every edge, with a
     // search that takes exponential time on circuits with many paths. Ours is
@@ -67,7 +93,7 @@ pub fn to_svg(d: &Diagram, id: &str) -> String {
         let lines = wire_lines(w);
         let widest = lines.iter().map(|l| l.chars().count()).max().unwrap_or(0);
         let cols = ((widest as f64) * GLYPH).ceil() as usize;
-        let room = vec![" ".repeat(cols.max(1)); lines.len() + 1].join("\n");
+        let room = vec![" ".repeat(cols.max(1) + nudge); lines.len() + 1].join("\n");
         let look = StyleAttr::new(Color::fast("black"), 1, None, 0, WIRE_FONT);
         let mut arrow = Arrow::new(
             LineEndKind::None,

@@ -114,7 +114,7 @@ pub fn render_files(
             files.push((path.clone(), render::png(&d, renderer)?));
         }
         if let Some(path) = &req.svg {
-            files.push((path.clone(), render::svg(&d, renderer, "gx")));
+            files.push((path.clone(), render::svg(&d, renderer, "gx")?));
         }
     }
     if req.steps.is_some() || req.html.is_some() {
@@ -139,7 +139,7 @@ pub fn render_files(
             .iter()
             .enumerate()
             .map(|(k, f)| render::svg(&f.diagram, renderer, &format!("s{k}")))
-            .collect();
+            .collect::<Result<_>>()?;
         if let Some(dir) = &req.steps {
             let width = (frames.len().saturating_sub(1)).to_string().len().max(2);
             for (k, svg) in svgs.iter().enumerate() {

@@ -63,15 +63,20 @@ pub fn graphviz_available() -> bool {
 
 /// The diagram as an SVG document. `id` keeps element ids unique between the
 /// frames of one HTML page.
-pub fn svg(d: &Diagram, renderer: Renderer, id: &str) -> Vec<u8> {
+pub fn svg(d: &Diagram, renderer: Renderer, id: &str) -> Result<Vec<u8>> {
     if renderer == Renderer::Auto {
         // Whatever stops `dot` — missing, or failing on this graph — SVG is still
         // made, by the embedded renderer.
         if let Ok(bytes) = run_dot(&dot::to_dot(d), Format::Svg) {
-            return bytes;
+            return Ok(bytes);
         }
     }
-    embedded::to_svg(d, id).into_bytes()
+    embedded::to_svg(d, id).map(String::into_bytes).map_err(|why| {
+        Error::new(ErrorKind::Io, format!("cannot draw the diagram: {why}")).help(
+            "install Graphviz (`apt-get install graphviz`, `brew install graphviz`), which lays it out, \
+             or write the DOT with --dot FILE",
+        )
+    })
 }
 
 /// The diagram as a PNG image; Graphviz is needed for it.

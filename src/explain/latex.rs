@@ -18,6 +18,12 @@ const MAX_STATEMENTS: usize = 40;
 
 /// The gate written over its inputs' names: `x + y`, `\sigma\left(z\right)`.
 fn gate_formula(c: &Circuit, g: GateId) -> String {
+    // A program that is just `x` or `5`: its output is a leaf, with no operation to write.
+    match (c.op(g), c.param_of(g)) {
+        (Op::Input(_), Some(p)) => return tex::name(&p.name),
+        (Op::Const(x), _) => return tex::number(x),
+        _ => {}
+    }
     let mut a = Arena::unsimplified();
     let args: Vec<ExprId> = c
         .inputs(g)
@@ -89,8 +95,11 @@ pub fn document(a: &Analysis, s: &Symbolic) -> String {
     let f = tex::name(&c.output_name);
     let mut out = String::new();
     out.push_str("% gradexplain: the derivation, for slides (needs \\usepackage{amsmath})\n");
-    for l in a.source.lines().filter(|l| !l.trim().is_empty()).take(12) {
-        out.push_str(&format!("% {l}\n"));
+    // TeX ends a line at a carriage return too: split there, and show the
+    // other control characters, so that a comment cannot end early.
+    let lines = a.source.split(['\n', '\r']);
+    for l in lines.filter(|l| !l.trim().is_empty()).take(12) {
+        out.push_str(&format!("% {}\n", crate::explain::printable(l)));
     }
     let values = a.numeric.as_ref().map(|n| &n.forward.values);
     // Gradient values match the symbols only when they are not scaled by an upstream.

@@ -91,3 +91,43 @@ impl Doc {
         out
     }
 }
+
+/// Program text made safe to echo: a comment may hold anything, and a control
+/// character written raw would act on the terminal (`ESC [2J` clears it), end a
+/// LaTeX comment early (a carriage return) or reorder the line (a bidi
+/// override). Each is shown as its Unicode picture (`␛`, `␍`) or `�`, as the
+/// error renderer does; a tab stays a tab.
+pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        (c.is_control() && c != '\t')
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}')
+    };
+    if !s.chars().any(unsafe_char) {
+        return s.into();
+    }
+    s.chars()
+        .map(|c| match c {
+            c if !unsafe_char(c) => c,
+            '\u{7f}' => '\u{2421}',
+            c if (c as u32) < 0x20 => char::from_u32(0x2400 + c as u32).unwrap_or('\u{fffd}'),
+            _ => '\u{fffd}',
+        })
+        .collect::<String>()
+        .into()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn control_characters_are_shown_not_obeyed() {
+        use super::printable;
+        assert_eq!(
+            printable("x # \u{1b}[2J\r\u{7f}\u{202e}\t"),
+            "x # \u{241b}[2J\u{240d}\u{2421}\u{fffd}\t"
+        );
+        assert!(matches!(
+            printable("σ = x # ok"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
+}

@@ -104,7 +104,8 @@ fn program(d: &mut Doc, a: &Analysis) {
         .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
         .collect();
     for l in lines.iter().take(12) {
-        d.line().push(Style::Plain, format!("  {l}"));
+        d.line()
+            .push(Style::Plain, format!("  {}", super::printable(l)));
     }
     if lines.len() > 12 {
         d.line()

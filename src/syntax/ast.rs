@@ -95,9 +95,38 @@ pub struct Ast {
     args: Vec<ExprId>,
     /// The names the nodes (and the statements) refer to.
     pub names: Names,
+    /// What the parser noticed about literals: one too large or too small for a
+    /// 64-bit float, at most [`Ast::MAX_NOTES`] of them (kept when the nodes are
+    /// cleared, so that lowering a statement at a time sees them all).
+    pub notes: Vec<String>,
+    /// How many more such literals there were.
+    pub notes_dropped: usize,
 }
 
 impl Ast {
+    /// The most literal notes kept; a million overflowing literals make one note
+    /// and a count, not a million notes.
+    pub const MAX_NOTES: usize = 20;
+
+    /// Notes a literal whose text `text` became `x`: too large (inf) or too small
+    /// (0 from a nonzero mantissa) for a 64-bit float. Once per literal text.
+    pub fn note_literal(&mut self, text: &str, x: f64) {
+        let mantissa = text.split(['e', 'E']).next().unwrap_or(text);
+        let note = if x.is_infinite() {
+            format!("the literal `{text}` is too large for a 64-bit float and becomes inf")
+        } else if x == 0.0 && mantissa.bytes().any(|b| matches!(b, b'1'..=b'9')) {
+            format!("the literal `{text}` is too small for a 64-bit float and becomes 0")
+        } else {
+            return;
+        };
+        if self.notes.contains(&note) {
+        } else if self.notes.len() < Ast::MAX_NOTES {
+            self.notes.push(note);
+        } else {
+            self.notes_dropped += 1;
+        }
+    }
+
     /// Adds a node whose children (if any) are already in the arena.
     pub fn push(&mut self, expr: Expr, span: Span) -> ExprId {
         let id = ExprId(u32::try_from(self.nodes.len()).unwrap_or(u32::MAX));

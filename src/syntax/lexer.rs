@@ -157,7 +157,7 @@ impl<'a> Lexer<'a> {
     ///
     /// Split in two for speed: ASCII names, punctuation and spaces (nearly
     /// every byte of a generated program) are recognised here, byte by byte;
-    /// numbers, non-ASCII text and errors go to [`Lexer::other`].
+    /// numbers, non-ASCII text and errors go to `Lexer::other`.
     #[inline]
     pub fn next_token(&mut self) -> Result<Token> {
         let bytes = self.src.as_bytes();

@@ -350,7 +350,9 @@ impl<'a> Parser<'a> {
             match t.tok {
                 Tok::Num => {
                     self.advance(1);
-                    let x = number_value(self.text(t.span));
+                    let text = self.text(t.span);
+                    let x = number_value(text);
+                    self.program.ast.note_literal(text, x);
                     out.push(self.program.ast.push(Expr::Num(x), t.span));
                 }
                 Tok::Name if self.peek_at(1) == Tok::LParen => {
