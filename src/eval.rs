@@ -173,9 +173,9 @@ fn value(
                 .forward(&ins)
                 .map_err(|e| Error::eval(gate.span, e.0))?
         }
-        op => op.forward(&ins).map_err(|e| {
-            Error::eval(gate.span, e.0).label(format!("in `{}`", c.formula(g)))
-        })?,
+        op => op
+            .forward(&ins)
+            .map_err(|e| Error::eval(gate.span, e.0).label(format!("in `{}`", c.formula(g))))?,
     };
     let note = non_finite_note(c, g, &ins, &value);
     Ok((value, note))
