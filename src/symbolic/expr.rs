@@ -304,8 +304,18 @@ impl Arena {
 
     /// The shape of `op` applied to `args`, or `None` when the shapes do not fit.
     pub(crate) fn shape_of(&self, op: Op, args: &[ExprId]) -> Option<Shape> {
-        let ins: SmallVec<[Shape; 3]> = args.iter().map(|&a| self.shape(a)).collect();
-        op.out_shape(&ins).ok()
+        // On the stack, without a SmallVec: this runs for every node built.
+        let mut buf = [Shape::Scalar; 4];
+        if args.len() > buf.len() {
+            let ins: Vec<Shape> = args.iter().map(|&a| self.shape(a)).collect();
+            return op.out_shape(&ins).ok();
+        }
+        if !self.shapes.is_empty() {
+            for (k, &a) in args.iter().enumerate() {
+                buf[k] = self.shape(a);
+            }
+        }
+        op.out_shape(&buf[..args.len()]).ok()
     }
 
     /// Builds `op(args)`, simplified.
