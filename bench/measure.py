@@ -114,7 +114,7 @@ def main():
         if w["name"] in ("chain", "hinge"):
             n = w["n"]
             big = n >= 1_000_000
-            runs = 3 if big else (5 if n >= 100_000 else 10)
+            runs = 3 if big else (10 if n >= 100_000 else 20)
             if quick:
                 runs = 2
             # Results only.
@@ -237,7 +237,9 @@ def main():
     stages = {}
     for dirpath, _, files in os.walk(crit):
         if "estimates.json" in files and dirpath.endswith(os.sep + "new"):
-            name = os.path.relpath(os.path.dirname(dirpath), crit)
+            # criterion writes `a/b` of a bench_function name as `a_b`: undo it.
+            bench = json.load(open(os.path.join(dirpath, "benchmark.json")))
+            name = bench.get("full_id") or os.path.relpath(os.path.dirname(dirpath), crit)
             est = json.load(open(os.path.join(dirpath, "estimates.json")))
             stages[name] = est["mean"]["point_estimate"] / 1e9
     R["stages"] = stages
@@ -255,13 +257,14 @@ def table(R):
     m = R["machine"]
     out = [f"Machine: {m['cpu']}, {m['cores']} cores, Linux {m['kernel']}; {m['date']}; "
            f"load average before {m['load_before'][0]:.2f}, after {m['load_after'][0]:.2f}.", ""]
-    out += ["| workload | size | mode | time (mean ± sd) | peak memory | bytes/gate |",
+    out += ["| workload | size | mode | time: mean ± sd (min), runs | peak memory | bytes/gate |",
             "|---|---|---|---|---|---|"]
     for r in R["rows"]:
         t = r["time"]
         bpg = f"{r['bytes_per_gate']:.0f} ({r['gates']:,} gates)" if "gates" in r else ""
         out.append(f"| {r['workload']} | {r['n']:,} | {r['mode']} | {fmt_t(t['mean'])} ± "
-                   f"{fmt_t(t['stddev'])} | {r['peak'] / 2**20:.1f} MiB | {bpg} |")
+                   f"{fmt_t(t['stddev'])} ({fmt_t(t['min'])}), {t['runs']} | "
+                   f"{r['peak'] / 2**20:.1f} MiB | {bpg} |")
     out.append("")
     mg = R["baselines"]["micrograd"]
     chain = {(r["n"], r["mode"]): r for r in R["rows"] if r["workload"] == "chain"}

@@ -66,36 +66,50 @@ pub fn infer_shapes(c: &Circuit, params: &[Shape]) -> Result<Shapes> {
     let mut shapes = Shapes::with_capacity(c.len());
     let mut total = 0usize;
     for g in c.gates() {
-        let gate = c.gate(g);
-        let ins = gather_with(c.input_slice(g), Shape::Scalar, |k| shapes[k]);
-        let shape = match gate.op {
-            Op::Input(i) => params.get(i as usize).copied().unwrap_or(Shape::Scalar),
-            op => op
-                .out_shape(&ins)
-                .map_err(|m| Error::eval(gate.span, m).label(format!("in `{}`", c.formula(g))))?,
-        };
-        total = total.saturating_add(shape.len());
-        if shape.len() > MAX_VALUE_ELEMENTS || total > MAX_TOTAL_ELEMENTS {
-            let (what, limit) = if shape.len() > MAX_VALUE_ELEMENTS {
-                (
-                    format!("`{}` would be {}", c.formula(g), shape.describe()),
-                    format!("{MAX_VALUE_ELEMENTS} numbers in one value"),
-                )
-            } else {
-                (
-                    "the circuit's values".to_string(),
-                    format!("{MAX_TOTAL_ELEMENTS} numbers in all"),
-                )
-            };
-            return Err(Error::eval(
-                gate.span,
-                format!("{what}: more than the tool holds ({limit})"),
-            )
-            .label("too large to compute"));
-        }
-        shapes.push(shape);
+        shapes.push(gate_shape(c, g, &shapes, params, &mut total)?);
     }
     Ok(shapes)
+}
+
+/// The shape of gate `g`, its inputs' being known; `total` counts the numbers
+/// of every value so far. An error names the operator, both shapes and the
+/// place, or the value that would be too large to hold.
+fn gate_shape(
+    c: &Circuit,
+    g: GateId,
+    shapes: &Shapes,
+    params: &[Shape],
+    total: &mut usize,
+) -> Result<Shape> {
+    let gate = c.gate(g);
+    let shape = match gate.op {
+        Op::Input(i) => params.get(i as usize).copied().unwrap_or(Shape::Scalar),
+        op => {
+            let ins = gather_with(c.input_slice(g), Shape::Scalar, |k| shapes[k]);
+            op.out_shape(&ins)
+                .map_err(|m| Error::eval(gate.span, m).label(format!("in `{}`", c.formula(g))))?
+        }
+    };
+    *total = total.saturating_add(shape.len());
+    if shape.len() > MAX_VALUE_ELEMENTS || *total > MAX_TOTAL_ELEMENTS {
+        let (what, limit) = if shape.len() > MAX_VALUE_ELEMENTS {
+            (
+                format!("`{}` would be {}", c.formula(g), shape.describe()),
+                format!("{MAX_VALUE_ELEMENTS} numbers in one value"),
+            )
+        } else {
+            (
+                "the circuit's values".to_string(),
+                format!("{MAX_TOTAL_ELEMENTS} numbers in all"),
+            )
+        };
+        return Err(Error::eval(
+            gate.span,
+            format!("{what}: more than the tool holds ({limit})"),
+        )
+        .label("too large to compute"));
+    }
+    Ok(shape)
 }
 
 /// Runs the forward pass with one value per parameter (in [`Circuit::params`] order).
@@ -108,38 +122,63 @@ pub fn infer_shapes(c: &Circuit, params: &[Shape]) -> Result<Shapes> {
 /// ```
 pub fn forward(c: &Circuit, params: &[Value]) -> Result<Forward> {
     let param_shapes: Vec<Shape> = params.iter().map(Value::shape).collect();
-    let shapes = infer_shapes(c, &param_shapes)?;
+    // Shapes and values in one walk. A shape error anywhere is reported before
+    // any value error (as if every shape were inferred first, which is what
+    // [`infer_shapes`] does): after a value error only the shapes go on.
+    let mut shapes = Shapes::with_capacity(c.len());
+    let mut total = 0usize;
     let mut values: Vec<Value> = Vec::with_capacity(c.len());
     let mut notes = Notes::default();
+    let mut failed: Option<Error> = None;
     for g in c.gates() {
-        let gate = c.gate(g);
-        let inputs = c.input_slice(g);
-        let value = {
-            let ins = gather(&values, inputs);
-            let value = match gate.op {
-                Op::Input(i) => params[i as usize].clone(),
-                Op::Index | Op::Scatter => {
-                    check_indices(c, g, &ins)?;
-                    gate.op
-                        .forward(&ins)
-                        .map_err(|e| Error::eval(gate.span, e.0))?
+        shapes.push(gate_shape(c, g, &shapes, &param_shapes, &mut total)?);
+        if failed.is_some() {
+            continue;
+        }
+        match value(c, g, &values, params) {
+            Ok((v, note)) => {
+                if let Some(note) = note {
+                    notes.push(note);
                 }
-                op => op.forward(&ins).map_err(|e| {
-                    Error::eval(gate.span, e.0).label(format!("in `{}`", c.formula(g)))
-                })?,
-            };
-            if let Some(note) = non_finite_note(c, g, &ins, &value) {
-                notes.push(note);
+                values.push(v);
             }
-            value
-        };
-        values.push(value);
+            Err(e) => failed = Some(e),
+        }
+    }
+    if let Some(e) = failed {
+        return Err(e);
     }
     Ok(Forward {
         values,
         shapes,
         notes: notes.finish("numeric"),
     })
+}
+
+/// The value of gate `g`, its inputs' being known, and the note to make where
+/// it stops being finite.
+fn value(
+    c: &Circuit,
+    g: GateId,
+    values: &[Value],
+    params: &[Value],
+) -> Result<(Value, Option<String>)> {
+    let gate = c.gate(g);
+    let ins = gather(values, c.input_slice(g));
+    let value = match gate.op {
+        Op::Input(i) => params[i as usize].clone(),
+        Op::Index | Op::Scatter => {
+            check_indices(c, g, &ins)?;
+            gate.op
+                .forward(&ins)
+                .map_err(|e| Error::eval(gate.span, e.0))?
+        }
+        op => op
+            .forward(&ins)
+            .map_err(|e| Error::eval(gate.span, e.0).label(format!("in `{}`", c.formula(g))))?,
+    };
+    let note = non_finite_note(c, g, &ins, &value);
+    Ok((value, note))
 }
 
 /// Where a value stops being finite, the note that names the gate and its inputs:
@@ -468,4 +507,32 @@ impl Notes {
 /// The place a parameter is declared or first used, for "missing value" errors.
 pub fn param_span(c: &Circuit, name: &str) -> Option<Span> {
     c.params.iter().find(|p| p.name == name).map(|p| p.span)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::parse_assignments;
+
+    fn error(src: &str, at: &str) -> String {
+        let mut a = crate::Analysis::new(src).unwrap();
+        a.evaluate(&parse_assignments(at).unwrap(), &Value::Scalar(1.0))
+            .unwrap_err()
+            .message
+    }
+
+    #[test]
+    fn a_shape_error_anywhere_comes_before_a_value_error() {
+        // log(-1) comes first in the program, the shape error later: shapes are
+        // checked for the whole circuit before any value counts.
+        let src = "a = log(x); b = v · w; a + sum(b)";
+        assert_eq!(
+            error(src, "x=-1,v=[1,2],w=[1,2,3]"),
+            "cannot take 2 · 3: inner dimensions 2 and 3 differ"
+        );
+        assert_eq!(
+            error(src, "x=-1,v=[1,2],w=[1,2]"),
+            "log(-1) is undefined: log needs an input ≥ 0"
+        );
+    }
 }

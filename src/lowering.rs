@@ -14,6 +14,7 @@ use crate::graph::{Circuit, Gate, GateId, Param};
 use crate::syntax::ast::{Ast, Names};
 use crate::syntax::{Expr, ExprId, Program, Stmt, StmtKind, Sym, parse};
 use hashbrown::HashTable;
+use petgraph::Direction;
 use petgraph::graph::DiGraph;
 use smallvec::SmallVec;
 use std::hash::{BuildHasher, Hash, Hasher};
@@ -156,10 +157,18 @@ impl Lowering {
     fn add(&mut self, op: Op, inputs: &[GateId], span: Span) -> GateId {
         let hash = key_hash(op, inputs);
         let dag = &mut self.dag;
-        let found = self.memo.find(hash, |&g| {
-            dag.graph[g.0].op == op && dag.inputs(g) == inputs
-        });
-        if let Some(&g) = found {
+        // An equal gate would consume each of these inputs: if one has no
+        // consumer yet (it was just made, as in most generated programs), there
+        // is none, and the table need not be searched — on a large circuit each
+        // search is a miss in a table too big for the cache.
+        let unused_input = inputs
+            .iter()
+            .any(|i| dag.graph.first_edge(i.0, Direction::Outgoing).is_none());
+        if !unused_input
+            && let Some(&g) = self.memo.find(hash, |&g| {
+                dag.graph[g.0].op == op && dag.inputs(g) == inputs
+            })
+        {
             return g;
         }
         let id = GateId(dag.graph.add_node(Gate { op, span }));

@@ -76,6 +76,9 @@ pub struct Arena {
     /// distinct shapes, and 4 bytes per node beat 24. Empty while every node is
     /// a scalar (most circuits), and filled in at the first that is not.
     shapes: Vec<u32>,
+    /// One bit per node: does a node use it as an argument? A node with an
+    /// unused argument cannot equal a stored one, so its lookup is skipped.
+    used: Vec<u64>,
     shape_table: Vec<Shape>,
     shape_ids: FastMap<Shape, u32>,
     vars: Vec<(String, Shape)>,
@@ -154,6 +157,7 @@ impl Arena {
         self.arg_list.clear();
         self.memo.clear();
         self.shapes.clear();
+        self.used.clear();
         self.vars.clear();
     }
 
@@ -236,11 +240,24 @@ impl Arena {
             let end = starts.get(k + 1).map_or(list.len(), |&e| e as usize);
             &list[starts[k] as usize..end]
         };
-        if let Some(&id) = self
-            .memo
-            .find(hash, |&id| ops[id.index()] == op_id && args_of(id) == args)
+        let used = &self.used;
+        let is_used = |a: &ExprId| {
+            used.get(a.index() / 64)
+                .is_some_and(|w| w >> (a.index() % 64) & 1 == 1)
+        };
+        if args.iter().all(is_used)
+            && let Some(&id) = self
+                .memo
+                .find(hash, |&id| ops[id.index()] == op_id && args_of(id) == args)
         {
             return id;
+        }
+        for a in args {
+            let (w, b) = (a.index() / 64, a.index() % 64);
+            if self.used.len() <= w {
+                self.used.resize(w + 1, 0);
+            }
+            self.used[w] |= 1 << b;
         }
         let id = ExprId::at(self.ops.len());
         self.ops.push(op_id);
@@ -287,8 +304,18 @@ impl Arena {
 
     /// The shape of `op` applied to `args`, or `None` when the shapes do not fit.
     pub(crate) fn shape_of(&self, op: Op, args: &[ExprId]) -> Option<Shape> {
-        let ins: SmallVec<[Shape; 3]> = args.iter().map(|&a| self.shape(a)).collect();
-        op.out_shape(&ins).ok()
+        // On the stack, without a SmallVec: this runs for every node built.
+        let mut buf = [Shape::Scalar; 4];
+        if args.len() > buf.len() {
+            let ins: Vec<Shape> = args.iter().map(|&a| self.shape(a)).collect();
+            return op.out_shape(&ins).ok();
+        }
+        if !self.shapes.is_empty() {
+            for (k, &a) in args.iter().enumerate() {
+                buf[k] = self.shape(a);
+            }
+        }
+        op.out_shape(&buf[..args.len()]).ok()
     }
 
     /// Builds `op(args)`, simplified.

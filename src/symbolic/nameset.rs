@@ -4,6 +4,7 @@
 //! cost their bytes and a few more, not a `String` each.
 
 use hashbrown::HashTable;
+use hashbrown::hash_table::Entry;
 use std::hash::BuildHasher;
 
 /// A name's number in its [`NameSet`].
@@ -57,19 +58,33 @@ impl NameSet {
 
     /// Adds `name` (if it is new) and returns its number.
     pub fn insert(&mut self, name: &str) -> NameId {
-        if let Some(id) = self.find(name) {
-            return id;
+        match self.insert_new(name) {
+            Ok(id) | Err(id) => id,
         }
+    }
+
+    /// Adds `name` if it is new: `Ok` with its new number, or `Err` with the
+    /// number it has. One search of the table either way.
+    pub fn insert_new(&mut self, name: &str) -> Result<NameId, NameId> {
         let id = self.ends.len() as NameId;
-        self.text.push_str(name);
-        self.ends.push(self.text.len() as u32);
         let (text, ends) = (&self.text, &self.ends);
-        self.table.insert_unique(hash(name), id, |&k| {
+        let get = |k: NameId| {
             let k = k as usize;
             let start = if k == 0 { 0 } else { ends[k - 1] as usize };
-            hash(&text[start..ends[k] as usize])
-        });
-        id
+            &text[start..ends[k] as usize]
+        };
+        match self
+            .table
+            .entry(hash(name), |&k| get(k) == name, |&k| hash(get(k)))
+        {
+            Entry::Occupied(e) => return Err(*e.get()),
+            Entry::Vacant(e) => {
+                e.insert(id);
+            }
+        }
+        self.text.push_str(name);
+        self.ends.push(self.text.len() as u32);
+        Ok(id)
     }
 
     /// How many names.

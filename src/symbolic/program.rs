@@ -136,6 +136,17 @@ pub fn fresh(taken: &NameSet, name: &str) -> String {
     n
 }
 
+/// Adds the first name from `n`, `n_`, `n__`, … that `taken` does not hold,
+/// each tried by adding it: one search of the table, not two.
+fn first_free(taken: &mut NameSet, mut n: String) -> NameId {
+    loop {
+        match taken.insert_new(&n) {
+            Ok(id) => return id,
+            Err(_) => n.push('_'),
+        }
+    }
+}
+
 /// Every name the user's program binds: parameters, stages and the output.
 pub fn user_names(c: &Circuit) -> NameSet {
     // Room for the names a program makes too: about two for each of the user's.
@@ -253,20 +264,19 @@ impl Names {
         if self.made[id.index()] != NONE {
             return;
         }
-        let n = match self.claims[id.index()].get() {
+        let taken = &mut self.taken;
+        self.made[id.index()] = match self.claims[id.index()].get() {
             // The user's own name: it is theirs already.
-            Claimed::Forward(g, true) => c.label(g),
-            Claimed::Forward(g, false) => fresh(&self.taken, &c.label(g)),
-            Claimed::Adjoint(g) => fresh(&self.taken, &format!("d{}", c.label(g))),
+            Claimed::Forward(g, true) => taken.insert(&c.label(g)),
+            Claimed::Forward(g, false) => first_free(taken, c.label(g)),
+            Claimed::Adjoint(g) => first_free(taken, format!("d{}", c.label(g))),
             Claimed::Free => loop {
                 self.generic += 1;
-                let n = format!("s{}", self.generic);
-                if !self.taken.contains(&n) {
-                    break n;
+                if let Ok(id) = self.taken.insert_new(&format!("s{}", self.generic)) {
+                    break id;
                 }
             },
         };
-        self.made[id.index()] = self.taken.insert(&n);
     }
 }
 

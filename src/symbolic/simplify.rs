@@ -42,7 +42,7 @@ pub(super) fn simplify(a: &mut Arena, op: Op, args: &[ExprId], shape: Shape) -> 
 /// Numbers computed now, when the result is finite and short to write: `2 * 3`
 /// becomes `6`, but `1 / 3` stays as it is, exact and readable.
 fn fold(a: &mut Arena, op: Op, args: &[ExprId]) -> Option<ExprId> {
-    if args.is_empty() || !op.is_elementwise() {
+    if args.is_empty() || !op.is_elementwise() || args.iter().any(|&x| a.as_num(x).is_none()) {
         return None;
     }
     let vals: SmallVec<[Value; 3]> = args

@@ -57,7 +57,7 @@ struct Parser<'a> {
     prev: Token,
     program: Program,
     /// The names seen so far, to intern them.
-    syms: rustc_hash::FxHashMap<&'a str, Sym>,
+    syms: std::collections::HashMap<&'a str, Sym, foldhash::fast::FixedState>,
     /// The first header's name, once one is parsed.
     first_header: Option<Sym>,
     // The shunting-yard machine's stacks, kept from one statement to the next.
@@ -107,9 +107,9 @@ impl<'a> Parser<'a> {
             next: EOF,
             prev: EOF,
             program: Program::default(),
-            syms: rustc_hash::FxHashMap::with_capacity_and_hasher(
-                src.len() / 64,
-                rustc_hash::FxBuildHasher,
+            syms: std::collections::HashMap::with_capacity_and_hasher(
+                src.len() / 32,
+                foldhash::fast::FixedState::default(),
             ),
             first_header: None,
             ops: Vec::new(),
@@ -179,13 +179,9 @@ impl<'a> Parser<'a> {
     /// The symbol of the name at `span`.
     fn sym(&mut self, span: Span) -> Sym {
         let text = self.text(span);
-        // Most names are uses of a name already seen: look up before inserting.
-        if let Some(&sym) = self.syms.get(text) {
-            return sym;
-        }
-        let sym = self.program.ast.names.push(text);
-        self.syms.insert(text, sym);
-        sym
+        let names = &mut self.program.ast.names;
+        // One search of the table, whether the name is new or not.
+        *self.syms.entry(text).or_insert_with(|| names.push(text))
     }
 
     fn unexpected(&self, t: Token, expected: &str) -> Error {
