@@ -699,7 +699,7 @@ pub fn sigmoid(x: f64) -> f64 {
 }
 
 /// The max gate's routing: 1 to the winner, 0 to the loser, ½ each at a tie.
-fn route(this: f64, other: f64) -> f64 {
+pub(crate) fn route(this: f64, other: f64) -> f64 {
     if this > other {
         1.0
     } else if this < other {

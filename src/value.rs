@@ -87,6 +87,19 @@ impl Shapes {
         }
     }
 
+    /// `n` gates all of shape `s`.
+    pub fn uniform(n: usize, s: Shape) -> Shapes {
+        Shapes {
+            ids: vec![0; n],
+            table: vec![s],
+        }
+    }
+
+    /// True when every shape is a scalar's (or there is none).
+    pub fn all_scalar(&self) -> bool {
+        self.table.iter().all(|s| s.is_scalar())
+    }
+
     /// Appends a shape.
     pub fn push(&mut self, s: Shape) {
         // The last shape pushed is the likeliest, then a short scan: tables

@@ -8,6 +8,8 @@ use crate::graph::{Circuit, GateId, ParamRole};
 use crate::limits::{MAX_TOTAL_ELEMENTS, MAX_VALUE_ELEMENTS};
 use crate::value::{Shape, Shapes, Value};
 
+mod lane;
+
 /// At most this many notes of one kind are kept; the rest are counted.
 const MAX_NOTES: usize = 20;
 
@@ -121,6 +123,16 @@ fn gate_shape(
 /// assert_eq!(fwd.values[c.output.index()], Value::Scalar(-12.0));
 /// ```
 pub fn forward(c: &Circuit, params: &[Value]) -> Result<Forward> {
+    match lane::forward(c, params) {
+        Some(f) => Ok(f),
+        None => general_forward(c, params),
+    }
+}
+
+/// [`forward`] without the scalar lane: every gate through the general rules
+/// of [`Op`]. The lane must agree with it exactly; tests and benches call it.
+#[doc(hidden)]
+pub fn general_forward(c: &Circuit, params: &[Value]) -> Result<Forward> {
     let param_shapes: Vec<Shape> = params.iter().map(Value::shape).collect();
     // Shapes and values in one walk. A shape error anywhere is reported before
     // any value error (as if every shape were inferred first, which is what
@@ -326,6 +338,22 @@ pub fn backward(c: &Circuit, fwd: &Forward, upstream: &Value) -> Result<Backward
 /// only when `edges` is set: results-only runs (`--summary`, the JSON report)
 /// skip a value per edge.
 pub fn backward_with(
+    c: &Circuit,
+    fwd: &Forward,
+    upstream: &Value,
+    edges: bool,
+) -> Result<Backward> {
+    if fwd.shapes.all_scalar()
+        && let Some(b) = lane::backward(c, fwd, upstream, edges)
+    {
+        return Ok(b);
+    }
+    general_backward(c, fwd, upstream, edges)
+}
+
+/// [`backward_with`] without the scalar lane (see [`general_forward`]).
+#[doc(hidden)]
+pub fn general_backward(
     c: &Circuit,
     fwd: &Forward,
     upstream: &Value,

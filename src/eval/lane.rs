@@ -1,0 +1,385 @@
+//! The scalar lane: both passes over plain numbers, for circuits in which every
+//! value is one (every parameter a number, every gate elementwise) and nothing
+//! unusual happens. That is the shape of every large generated program — an
+//! unrolled loss, a forked chain — and there the general passes spend most of
+//! their time on what a scalar never needs: gathering operands as values,
+//! inferring shapes, broadcasting, checking each result for a note to make.
+//!
+//! The lane computes exactly what the general passes compute, with the same
+//! formulas in the same order (a test holds it to bitwise equality with them,
+//! op by op and on generated programs). Whenever the general passes would have
+//! something to say — a value or a gradient that is not finite, a domain
+//! error — the lane gives up (`None`) and the general pass runs instead, so
+//! that every note and error is written in one place.
+
+use super::{Backward, Forward, Notes};
+use crate::gate::{Op, route, sigmoid};
+use crate::graph::Circuit;
+use crate::limits::MAX_TOTAL_ELEMENTS;
+use crate::value::{Shape, Shapes, Value};
+
+/// True for the gates the lane computes: those that map numbers to a number
+/// elementwise. `·`, `sum`, `mean` and `transpose` of scalars are left to the
+/// general pass, which defines them through arrays.
+fn in_lane(op: Op) -> bool {
+    !matches!(
+        op,
+        Op::Dot | Op::Sum | Op::Mean | Op::Transpose | Op::Outer | Op::Index | Op::Scatter
+    )
+}
+
+/// The gate's value from its inputs' values `a` and `b` (`b` unused by one-input
+/// gates); `None` where the general pass reports a domain error.
+fn value(op: Op, a: f64, b: f64) -> Option<f64> {
+    Some(match op {
+        Op::Add => a + b,
+        Op::Sub => a - b,
+        Op::Mul => a * b,
+        Op::Div if a == 0.0 && b == 0.0 => return None,
+        Op::Div => a / b,
+        Op::Pow if a < 0.0 && b.is_finite() && b.fract() != 0.0 => return None,
+        Op::Pow => a.powf(b),
+        Op::Neg => -a,
+        Op::Max => {
+            if b > a {
+                b
+            } else {
+                a
+            }
+        }
+        Op::Min => {
+            if b < a {
+                b
+            } else {
+                a
+            }
+        }
+        Op::Relu => {
+            if a > 0.0 {
+                a
+            } else {
+                0.0
+            }
+        }
+        Op::Abs => a.abs(),
+        Op::Exp => a.exp(),
+        Op::Log | Op::Sqrt if a < 0.0 => return None,
+        Op::Log => a.ln(),
+        Op::Sqrt => a.sqrt(),
+        Op::Sigmoid => sigmoid(a),
+        Op::Tanh => a.tanh(),
+        Op::Sin => a.sin(),
+        Op::Cos => a.cos(),
+        Op::Step => {
+            if a > 0.0 {
+                1.0
+            } else {
+                0.0
+            }
+        }
+        Op::Sign => {
+            if a > 0.0 {
+                1.0
+            } else if a < 0.0 {
+                -1.0
+            } else {
+                a * 0.0
+            }
+        }
+        _ => return None,
+    })
+}
+
+/// `∂out/∂input[slot]` at inputs `a`, `b` and output `o`: [`Op::local`] on numbers.
+///
+/// Never inlined: in the backward loop LLVM hoisted `pow`, `ln`, `sin` and `cos`
+/// of the loop-invariant inputs out of the loop over slots (they are
+/// speculatable intrinsics), computing all four for every gate; profiled, that
+/// was three quarters of the pass.
+#[inline(never)]
+fn local(op: Op, slot: usize, a: f64, b: f64, o: f64) -> f64 {
+    match (op, slot) {
+        (Op::Add, _) | (Op::Sub, 0) => 1.0,
+        (Op::Sub, _) | (Op::Neg, _) => -1.0,
+        (Op::Mul, 0) => b,
+        (Op::Mul, _) => a,
+        (Op::Div, 0) => 1.0 / b,
+        (Op::Div, _) => -a / (b * b),
+        (Op::Pow, 0) => {
+            if b == 0.0 {
+                0.0
+            } else {
+                b * a.powf(b - 1.0)
+            }
+        }
+        (Op::Pow, _) => {
+            if o == 0.0 {
+                0.0
+            } else {
+                o * a.ln()
+            }
+        }
+        (Op::Max, 0) | (Op::Min, 1) => route(a, b),
+        (Op::Max, _) | (Op::Min, _) => route(b, a),
+        (Op::Relu, _) if a > 0.0 => 1.0,
+        (Op::Relu, _) => 0.0,
+        (Op::Abs, _) => {
+            if a > 0.0 {
+                1.0
+            } else if a < 0.0 {
+                -1.0
+            } else {
+                0.0
+            }
+        }
+        (Op::Exp, _) => o,
+        (Op::Log, _) => 1.0 / a,
+        (Op::Sqrt, _) => 0.5 / o,
+        (Op::Sigmoid, _) => o * (1.0 - o),
+        (Op::Tanh, _) => 1.0 - o * o,
+        (Op::Sin, _) => a.cos(),
+        (Op::Cos, _) => -a.sin(),
+        // Step, sign: flat on either side of the jump. Inputs and constants
+        // have no inputs, so no slot asks.
+        _ => 0.0,
+    }
+}
+
+/// True where [`Op::kink`] has something to say, tested on numbers.
+fn at_kink(op: Op, a: f64, b: f64) -> bool {
+    match op {
+        Op::Max | Op::Min => a == b,
+        Op::Relu | Op::Abs | Op::Step | Op::Sign => a == 0.0,
+        _ => false,
+    }
+}
+
+/// The number of a value the lane made or checked.
+fn num(v: &Value) -> f64 {
+    match v {
+        Value::Scalar(x) => *x,
+        // The lane only runs where every value is a scalar.
+        Value::Tensor(_) => f64::NAN,
+    }
+}
+
+/// The forward pass on numbers; `None` when the general pass must run (see the
+/// module's notes).
+pub(super) fn forward(c: &Circuit, params: &[Value]) -> Option<Forward> {
+    let n = c.len();
+    if n > MAX_TOTAL_ELEMENTS || !params.iter().all(|p| matches!(p, Value::Scalar(_))) {
+        return None;
+    }
+    let mut values: Vec<Value> = Vec::with_capacity(n);
+    for g in c.gates() {
+        let op = c.op(g);
+        let x = match op {
+            Op::Input(i) => num(params.get(i as usize)?),
+            Op::Const(x) => x,
+            op if in_lane(op) => {
+                let ins = c.input_slice(g);
+                let a = num(&values[ins[0].index()]);
+                let b = ins.get(1).map_or(0.0, |i| num(&values[i.index()]));
+                value(op, a, b)?
+            }
+            _ => return None,
+        };
+        if !x.is_finite() {
+            return None;
+        }
+        values.push(Value::Scalar(x));
+    }
+    Some(Forward {
+        values,
+        shapes: Shapes::uniform(n, Shape::Scalar),
+        notes: Vec::new(),
+    })
+}
+
+/// The backward pass on numbers from the upstream number `upstream`; `None`
+/// when the general pass must run (see the module's notes).
+pub(super) fn backward(
+    c: &Circuit,
+    fwd: &Forward,
+    upstream: &Value,
+    edges: bool,
+) -> Option<Backward> {
+    let Value::Scalar(up) = *upstream else {
+        return None;
+    };
+    let out = c.output.index();
+    if !up.is_finite() || !fwd.shapes[out].is_scalar() {
+        return None;
+    }
+    let req = c.requires_grad_slice();
+    let mut grads: Vec<Option<Value>> = vec![None; c.len()];
+    let mut edge_grads: Vec<Option<Value>> = if edges {
+        vec![None; c.graph.edge_count()]
+    } else {
+        Vec::new()
+    };
+    let mut kinks = Vec::new();
+    let mut notes = Notes::default();
+    if req[out] {
+        grads[out] = Some(Value::Scalar(up));
+    }
+    for g in c.gates().rev() {
+        let (below, from_here) = grads.split_at_mut(g.index());
+        let Some(Value::Scalar(grad)) = from_here[0] else {
+            continue;
+        };
+        let op = c.op(g);
+        if matches!(op, Op::Input(_) | Op::Const(_)) {
+            continue;
+        }
+        if !in_lane(op) {
+            return None;
+        }
+        let inputs = c.input_slice(g);
+        let a = num(&fwd.values[inputs[0].index()]);
+        let b = inputs.get(1).map_or(0.0, |i| num(&fwd.values[i.index()]));
+        let o = num(&fwd.values[g.index()]);
+        for (slot, &input) in inputs.iter().enumerate() {
+            if !req[input.index()] {
+                continue;
+            }
+            let l = local(op, slot, a, b, o);
+            // As in the general pass: a zero on either side sends nothing.
+            let contribution = if l == 0.0 || grad == 0.0 {
+                0.0
+            } else {
+                l * grad
+            };
+            if !contribution.is_finite() {
+                return None;
+            }
+            if edges {
+                edge_grads[c.input_edge(g, slot).index()] = Some(Value::Scalar(contribution));
+            }
+            match &mut below[input.index()] {
+                // Gradients add at forks.
+                Some(Value::Scalar(acc)) => *acc += contribution,
+                slot => *slot = Some(Value::Scalar(contribution)),
+            }
+        }
+        if at_kink(op, a, b) {
+            let ins = [&Value::Scalar(a), &Value::Scalar(b)];
+            if let Some(why) = op.kink(&ins[..inputs.len()]) {
+                kinks.push((g, why));
+                notes.push(format!("at `{} = {}`: {why}", c.label(g), c.formula(g)));
+            }
+        }
+    }
+    Some(Backward {
+        upstream: upstream.clone(),
+        grads,
+        edge_grads,
+        kinks,
+        notes: notes.finish("subgradient"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Numbers where the rules branch: signs, zeros, ties, overflow, nan.
+    const POINTS: [f64; 16] = [
+        -2.0,
+        -1.5,
+        -1.0,
+        -0.5,
+        -0.0,
+        0.0,
+        0.5,
+        1.0,
+        2.0,
+        3.0,
+        1e-310,
+        1e308,
+        -1e308,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+    ];
+
+    const OPS: [Op; 20] = [
+        Op::Add,
+        Op::Sub,
+        Op::Mul,
+        Op::Div,
+        Op::Pow,
+        Op::Neg,
+        Op::Max,
+        Op::Min,
+        Op::Relu,
+        Op::Abs,
+        Op::Exp,
+        Op::Log,
+        Op::Sqrt,
+        Op::Sigmoid,
+        Op::Tanh,
+        Op::Sin,
+        Op::Cos,
+        Op::Step,
+        Op::Sign,
+        Op::Sum,
+    ];
+
+    fn arity(op: Op) -> usize {
+        match op {
+            Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Pow | Op::Max | Op::Min => 2,
+            _ => 1,
+        }
+    }
+
+    fn same(x: f64, y: f64) -> bool {
+        x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan())
+    }
+
+    /// Every rule of the lane, bit for bit against the gate table's, at every
+    /// pair of points: values, domain errors, local gradients, kinks.
+    #[test]
+    fn the_lane_is_the_gate_table_on_numbers() {
+        for op in OPS.into_iter().filter(|&op| in_lane(op)) {
+            for a in POINTS {
+                for b in POINTS {
+                    let (va, vb) = (Value::Scalar(a), Value::Scalar(b));
+                    let ins = &[&va, &vb][..arity(op)];
+                    let general = op.forward(ins);
+                    let lane = value(op, a, b);
+                    let o = match (&general, lane) {
+                        (Ok(Value::Scalar(y)), Some(x)) => {
+                            assert!(same(x, *y), "{op:?}({a}, {b}): lane {x}, general {y}");
+                            *y
+                        }
+                        (Err(_), None) => continue,
+                        other => panic!("{op:?}({a}, {b}): {other:?}"),
+                    };
+                    for slot in 0..ins.len() {
+                        let Some(Value::Scalar(g)) = op.local(slot, ins, &Value::Scalar(o)) else {
+                            panic!("{op:?} has no scalar local gradient");
+                        };
+                        let l = local(op, slot, a, b, o);
+                        assert!(
+                            same(l, g),
+                            "∂{op:?}({a}, {b})/∂{slot}: lane {l}, general {g}"
+                        );
+                    }
+                    assert_eq!(
+                        at_kink(op, a, b),
+                        op.kink(ins).is_some(),
+                        "{op:?}({a}, {b})"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn array_gates_are_left_to_the_general_pass() {
+        for op in [Op::Dot, Op::Sum, Op::Mean, Op::Transpose, Op::Index] {
+            assert!(!in_lane(op));
+        }
+    }
+}
