@@ -104,12 +104,22 @@ fn key_hash(op: Op, inputs: &[GateId]) -> u64 {
     h.finish()
 }
 
+/// Up to this many consumers, an input's consumers are scanned for an equal
+/// gate rather than looked up in the hash table.
+const SCAN_FANOUT: u32 = 8;
+
 struct Lowering {
     mode: Mode,
     dag: Dag,
     /// The hash-consing table: gates by (operation, inputs), which the table
-    /// reads from `dag` rather than storing a second copy of each key.
+    /// reads from `dag` rather than storing a second copy of each key. It holds
+    /// the gates without inputs and those whose every input has more than
+    /// [`SCAN_FANOUT`] consumers (see [`Lowering::add`]).
     memo: HashTable<GateId>,
+    /// How many consumers each gate has so far.
+    fanout: Vec<u32>,
+    /// Which gates are in `memo`, by index (short: only up to the last one put there).
+    remembered: Vec<bool>,
     params: Vec<Param>,
     /// The gate each name is bound to so far (stages and parameters), by symbol.
     scope: Vec<Option<GateId>>,
@@ -139,9 +149,9 @@ impl Lowering {
                 in_start,
                 in_list: Vec::with_capacity(n * 2),
             },
-            // Sized for the expected gates: growing the table rehashes every
-            // gate seen so far, several times over.
-            memo: HashTable::with_capacity(n),
+            memo: HashTable::new(),
+            fanout: Vec::with_capacity(n),
+            remembered: Vec::new(),
             params: Vec::new(),
             scope: Vec::new(),
             stage_names: Vec::new(),
@@ -154,23 +164,19 @@ impl Lowering {
         }
     }
 
+    /// The gate `op(inputs)`: the existing one if there is one, else a new one.
+    ///
+    /// An equal gate consumes every one of `inputs`, so it is found among the
+    /// consumers of whichever input has the fewest. When that input has at most
+    /// [`SCAN_FANOUT`] consumers they are simply compared; only gates all of whose
+    /// inputs have more are kept in the hash table. On a large generated circuit
+    /// that is almost none: a table of every gate missed the cache on each
+    /// insertion and was a seventh of the whole `--summary` run.
     fn add(&mut self, op: Op, inputs: &[GateId], span: Span) -> GateId {
-        let hash = key_hash(op, inputs);
-        let dag = &mut self.dag;
-        // An equal gate would consume each of these inputs: if one has no
-        // consumer yet (it was just made, as in most generated programs), there
-        // is none, and the table need not be searched — on a large circuit each
-        // search is a miss in a table too big for the cache.
-        let unused_input = inputs
-            .iter()
-            .any(|i| dag.graph.first_edge(i.0, Direction::Outgoing).is_none());
-        if !unused_input
-            && let Some(&g) = self.memo.find(hash, |&g| {
-                dag.graph[g.0].op == op && dag.inputs(g) == inputs
-            })
-        {
+        if let Some(g) = self.find(op, inputs) {
             return g;
         }
+        let dag = &mut self.dag;
         let id = GateId(dag.graph.add_node(Gate { op, span }));
         for (slot, &input) in inputs.iter().enumerate() {
             debug_assert!(input < id, "inputs come before the gate: topological order");
@@ -179,10 +185,71 @@ impl Lowering {
             dag.in_list.push(input);
         }
         dag.in_start.push(dag.in_list.len() as u32);
-        let dag = &self.dag;
-        self.memo
-            .insert_unique(hash, id, |&g| key_hash(dag.graph[g.0].op, dag.inputs(g)));
+        self.fanout.push(0);
+        if inputs.is_empty() {
+            self.remember(id);
+            return id;
+        }
+        for &input in inputs {
+            let f = &mut self.fanout[input.index()];
+            *f += 1;
+            if *f == SCAN_FANOUT + 1 {
+                // The input's consumers can no longer be found by scanning it:
+                // those whose every input is now past the limit go in the table.
+                let consumers: SmallVec<[GateId; 16]> = self
+                    .dag
+                    .graph
+                    .neighbors_directed(input.0, Direction::Outgoing)
+                    .map(GateId)
+                    .collect();
+                for c in consumers {
+                    self.remember_if_wide(c);
+                }
+            }
+        }
+        self.remember_if_wide(id);
         id
+    }
+
+    /// An existing gate equal to `op(inputs)`.
+    fn find(&self, op: Op, inputs: &[GateId]) -> Option<GateId> {
+        let dag = &self.dag;
+        let same = |g: GateId| dag.graph[g.0].op == op && dag.inputs(g) == inputs;
+        let narrowest = inputs.iter().min_by_key(|i| self.fanout[i.index()]);
+        match narrowest {
+            Some(i) if self.fanout[i.index()] <= SCAN_FANOUT => dag
+                .graph
+                .neighbors_directed(i.0, Direction::Outgoing)
+                .map(GateId)
+                .find(|&g| same(g)),
+            _ => self.memo.find(key_hash(op, inputs), |&g| same(g)).copied(),
+        }
+    }
+
+    /// Puts `g` in the hash table if all its inputs are past [`SCAN_FANOUT`]
+    /// and it is not there yet.
+    fn remember_if_wide(&mut self, g: GateId) {
+        let wide = self
+            .dag
+            .inputs(g)
+            .iter()
+            .all(|i| self.fanout[i.index()] > SCAN_FANOUT);
+        if wide && !self.remembered.get(g.index()).copied().unwrap_or(false) {
+            self.remember(g);
+        }
+    }
+
+    fn remember(&mut self, g: GateId) {
+        let dag = &self.dag;
+        let op = dag.graph[g.0].op;
+        self.memo
+            .insert_unique(key_hash(op, dag.inputs(g)), g, |&g| {
+                key_hash(dag.graph[g.0].op, dag.inputs(g))
+            });
+        if self.remembered.len() <= g.index() {
+            self.remembered.resize(g.index() + 1, false);
+        }
+        self.remembered[g.index()] = true;
     }
 
     fn bound(&mut self, name: Sym) -> &mut Option<GateId> {
@@ -388,4 +455,40 @@ fn not_in_header(ast: &Ast, h: &Stmt, name: &str, span: Span) -> Error {
             .collect::<Vec<_>>()
             .join(", ")
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Gates after lowering `src` both ways, which must agree.
+    fn gates(src: &str) -> usize {
+        let whole = lower(&parse(src).unwrap()).unwrap();
+        let (_, streamed) = parse_and_lower(src).unwrap();
+        assert_eq!(whole.len(), streamed.len());
+        whole.len()
+    }
+
+    /// Repeated gates are found whether their inputs have few consumers (by
+    /// scanning) or many (in the table), and across the moment an input passes
+    /// the limit.
+    #[test]
+    fn equal_gates_are_one_at_every_fan_out() {
+        for uses in [1, 7, 8, 9, 10, 30] {
+            // `x * y` once per stage, plus a stage-private constant: x and y
+            // gain two consumers per stage (the product is shared).
+            let mut src = String::new();
+            for k in 0..uses {
+                src.push_str(&format!("a{k} = x * y + x * {k}.5 + y * {k}.25\n"));
+            }
+            src.push_str("x * y + x + y\n");
+            // Inputs x, y and their product; per stage two constants, two
+            // products and two sums; the last line's two sums.
+            assert_eq!(gates(&src), 3 + 6 * uses + 2, "{uses} uses");
+            // The product written again is the same gate, and so is a whole
+            // stage's first sum; a new constant makes three new gates.
+            let again = format!("{src}z = x * y\nw = z + x * 0.5\nw + x * 0.75\n");
+            assert_eq!(gates(&again), 3 + 6 * uses + 2 + 3, "{uses} uses, again");
+        }
+    }
 }

@@ -3,6 +3,16 @@
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
+// The library forbids unsafe code; the one unsafe piece, the allocator, is the
+// binary's own.
+#[cfg(target_os = "linux")]
+mod pages;
+
+/// Large blocks on huge pages: see the module's notes.
+#[cfg(target_os = "linux")]
+#[global_allocator]
+static ALLOC: pages::HugePageAlloc = pages::HugePageAlloc;
+
 fn main() -> ExitCode {
     let cli = match gradexplain::cli::parse_from(std::env::args_os()) {
         Ok(cli) => cli,
