@@ -69,9 +69,18 @@ impl ErrorKind {
 }
 
 /// An error with its place: one message, optionally a span in a named source, a
-/// label under the caret and a help line.
+/// label under the caret and a help line. Its fields are [`ErrorInfo`]'s, read
+/// and written through it (`e.message`, `e.span = …`).
+///
+/// Boxed, so that a `Result` is hardly larger than its success value: the
+/// parser and the lexer return one per token, and an error inline made each a
+/// hundred bytes to copy.
+#[derive(Clone, PartialEq)]
+pub struct Error(Box<ErrorInfo>);
+
+/// What an [`Error`] holds.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Error {
+pub struct ErrorInfo {
     /// Decides the exit code.
     pub kind: ErrorKind,
     /// What is wrong, in one line.
@@ -86,17 +95,44 @@ pub struct Error {
     pub source: Option<Box<(String, String)>>,
 }
 
+impl std::ops::Deref for Error {
+    type Target = ErrorInfo;
+    fn deref(&self) -> &ErrorInfo {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Error {
+    fn deref_mut(&mut self) -> &mut ErrorInfo {
+        &mut self.0
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let e = &self.0;
+        f.debug_struct("Error")
+            .field("kind", &e.kind)
+            .field("message", &e.message)
+            .field("span", &e.span)
+            .field("label", &e.label)
+            .field("help", &e.help)
+            .field("source", &e.source)
+            .finish()
+    }
+}
+
 impl Error {
     /// A new error of `kind` with `message` and no place yet.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
-        Error {
+        Error(Box::new(ErrorInfo {
             kind,
             message: message.into(),
             span: None,
             label: None,
             help: None,
             source: None,
-        }
+        }))
     }
 
     /// A syntax error at `span`.

@@ -75,7 +75,7 @@ pub mod syntax;
 pub mod value;
 
 pub use analysis::{Analysis, Numeric};
-pub use error::{Error, ErrorKind, Span};
+pub use error::{Error, ErrorInfo, ErrorKind, Span};
 pub use graph::{Circuit, GateId, lower};
 pub use input::{Assignment, parse_assignments};
 pub use syntax::{Program, parse};

@@ -32,7 +32,15 @@ pub enum ReadError {
 
 /// Reads all of `r`, refusing more than [`MAX_FILE_BYTES`].
 pub fn read_all(r: impl Read) -> Result<Vec<u8>, ReadError> {
-    let mut buf = Vec::new();
+    read_sized(r, 0)
+}
+
+/// [`read_all`] into a buffer made for `expected` bytes, so that a file whose
+/// size is known is read without growing (and copying) the buffer.
+fn read_sized(r: impl Read, expected: u64) -> Result<Vec<u8>, ReadError> {
+    // One byte more, so that reading to the end needs no second buffer.
+    let room = expected.min(MAX_FILE_BYTES).saturating_add(1);
+    let mut buf = Vec::with_capacity(usize::try_from(room).unwrap_or(0));
     r.take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut buf)
         .map_err(ReadError::Io)?;
@@ -46,7 +54,9 @@ pub fn read_all(r: impl Read) -> Result<Vec<u8>, ReadError> {
 pub fn read_file(path: &Path) -> Result<Vec<u8>, ReadError> {
     let file = std::fs::File::open(path).map_err(ReadError::Io)?;
     // A directory opens on Unix; reading it fails with the OS's own reason.
-    read_all(file)
+    // The size is a hint only: the file may change while it is read.
+    let expected = file.metadata().map_or(0, |m| m.len());
+    read_sized(file, expected)
 }
 
 /// Why a read failed, in words: the OS's reason, or the limit.

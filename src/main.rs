@@ -3,16 +3,6 @@
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-// The library forbids unsafe code; the one unsafe piece, the allocator, is the
-// binary's own.
-#[cfg(target_os = "linux")]
-mod pages;
-
-/// Large blocks on huge pages: see the module's notes.
-#[cfg(target_os = "linux")]
-#[global_allocator]
-static ALLOC: pages::HugePageAlloc = pages::HugePageAlloc;
-
 fn main() -> ExitCode {
     let cli = match gradexplain::cli::parse_from(std::env::args_os()) {
         Ok(cli) => cli,
@@ -29,7 +19,12 @@ fn main() -> ExitCode {
             // Buffered: a JSON report is written a gate at a time.
             let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
             // A closed pipe (`| head`) is the reader's choice, not a failure.
-            match out.write_to(&mut stdout).and_then(|()| stdout.flush()) {
+            let written = out.write_to(&mut stdout).and_then(|()| stdout.flush());
+            // The process ends here: freeing a million-gate circuit piece by
+            // piece would only delay the exit (a few milliseconds per 100 000
+            // stages), so its memory goes back to the system with the process.
+            std::mem::forget(out);
+            match written {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
                 Err(e) => {

@@ -547,6 +547,7 @@ mod tests {
         a.evaluate(&parse_assignments(at).unwrap(), &Value::Scalar(1.0))
             .unwrap_err()
             .message
+            .clone()
     }
 
     #[test]

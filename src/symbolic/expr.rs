@@ -68,22 +68,42 @@ pub struct Arena {
     /// Node `k`'s arguments are `arg_list[arg_start[k]..arg_start[k + 1]]`.
     arg_start: Vec<u32>,
     arg_list: Vec<ExprId>,
-    /// Every node, by the hash of (operation, arguments). Emptied by
-    /// [`Arena::freeze`] once the arena is complete, and rebuilt if a node is
-    /// added after all.
+    /// The nodes whose every argument is shared (see [`Arena::intern`]), by
+    /// the hash of (operation, arguments). Dropped by [`Arena::freeze`] once
+    /// the arena is complete, and rebuilt if a node is added after all.
     memo: HashTable<ExprId>,
+    /// Set by [`Arena::freeze`]: `memo` is to be rebuilt before the next node.
+    frozen: bool,
     /// Each node's shape, as a position in `shape_table`: a program has few
     /// distinct shapes, and 4 bytes per node beat 24. Empty while every node is
     /// a scalar (most circuits), and filled in at the first that is not.
     shapes: Vec<u32>,
-    /// One bit per node: does a node use it as an argument? A node with an
-    /// unused argument cannot equal a stored one, so its lookup is skipped.
+    /// One bit per node: does a node use it as an argument?
     used: Vec<u64>,
+    /// One bit per node: is it an argument twice or more (counting each place)?
+    shared: Vec<u64>,
+    /// The node that first used each node as an argument; while the node is
+    /// not shared, the only one.
+    first_use: Vec<u32>,
     shape_table: Vec<Shape>,
     shape_ids: FastMap<Shape, u32>,
     vars: Vec<(String, Shape)>,
     /// Turns simplification off: for tests that compare simplified and raw forms.
     raw: bool,
+}
+
+/// Bit `id` of a bit set.
+fn bit(set: &[u64], id: ExprId) -> bool {
+    set.get(id.index() / 64)
+        .is_some_and(|w| w >> (id.index() % 64) & 1 == 1)
+}
+
+fn set_bit(set: &mut Vec<u64>, id: ExprId) {
+    let (w, b) = (id.index() / 64, id.index() % 64);
+    if set.len() <= w {
+        set.resize(w + 1, 0);
+    }
+    set[w] |= 1 << b;
 }
 
 fn node_hash(op: u32, args: &[ExprId]) -> u64 {
@@ -108,7 +128,7 @@ impl Arena {
             ops: Vec::with_capacity(n),
             arg_start: Vec::with_capacity(n),
             arg_list: Vec::with_capacity(2 * n),
-            memo: HashTable::with_capacity(n),
+            first_use: Vec::with_capacity(n),
             ..Arena::default()
         }
     }
@@ -156,8 +176,11 @@ impl Arena {
         self.arg_start.clear();
         self.arg_list.clear();
         self.memo.clear();
+        self.frozen = false;
         self.shapes.clear();
         self.used.clear();
+        self.shared.clear();
+        self.first_use.clear();
         self.vars.clear();
     }
 
@@ -180,11 +203,16 @@ impl Arena {
         self.op_table[self.ops[id.index()] as usize]
     }
 
-    /// Drops the table that finds equal nodes, once the arena is built: a
-    /// complete arena is only read, and the table is a fifth of its memory. A
-    /// node added later rebuilds it first, so sharing is never lost.
+    /// Drops the table that finds equal nodes and the record of who uses whom,
+    /// once the arena is built: a complete arena is only read, and they are a
+    /// fifth of its memory. A node added later rebuilds them first, so sharing
+    /// is never lost.
     pub fn freeze(&mut self) {
         self.memo = HashTable::new();
+        self.used = Vec::new();
+        self.shared = Vec::new();
+        self.first_use = Vec::new();
+        self.frozen = true;
     }
 
     /// The node's arguments.
@@ -220,12 +248,19 @@ impl Arena {
     }
 
     /// Stores a node as it is, or finds the equal node already stored.
+    ///
+    /// An equal node uses every one of `args`. If one of them is used in only
+    /// one place so far, the node there is the only candidate, and it is
+    /// compared directly; only nodes whose every argument is shared are kept in
+    /// the hash table. Most nodes of a derivative are not, and a table of every
+    /// node missed the cache on each insertion: at a million stages, a tenth of
+    /// the full report's time.
     pub(crate) fn intern(&mut self, op: Op, args: &[ExprId], shape: Shape) -> ExprId {
         debug_assert!(
             args.iter().all(|a| a.index() < self.ops.len()),
             "arguments come before the node: topological order"
         );
-        if self.memo.is_empty() && !self.ops.is_empty() {
+        if self.frozen {
             self.rebuild_memo();
         }
         let table = &mut self.op_table;
@@ -233,42 +268,28 @@ impl Arena {
             table.push(op);
             (table.len() - 1) as u32
         });
-        let hash = node_hash(op_id, args);
-        let (ops, starts, list) = (&self.ops, &self.arg_start, &self.arg_list);
-        let args_of = |id: ExprId| {
-            let k = id.index();
-            let end = starts.get(k + 1).map_or(list.len(), |&e| e as usize);
-            &list[starts[k] as usize..end]
-        };
-        let used = &self.used;
-        let is_used = |a: &ExprId| {
-            used.get(a.index() / 64)
-                .is_some_and(|w| w >> (a.index() % 64) & 1 == 1)
-        };
-        if args.iter().all(is_used)
-            && let Some(&id) = self
-                .memo
-                .find(hash, |&id| ops[id.index()] == op_id && args_of(id) == args)
-        {
+        if let Some(id) = self.find(op_id, args) {
             return id;
-        }
-        for a in args {
-            let (w, b) = (a.index() / 64, a.index() % 64);
-            if self.used.len() <= w {
-                self.used.resize(w + 1, 0);
-            }
-            self.used[w] |= 1 << b;
         }
         let id = ExprId::at(self.ops.len());
         self.ops.push(op_id);
         self.arg_start.push(self.arg_list.len() as u32);
         self.arg_list.extend_from_slice(args);
-        let (ops, starts, list) = (&self.ops, &self.arg_start, &self.arg_list);
-        self.memo.insert_unique(hash, id, |&id| {
-            let k = id.index();
-            let end = starts.get(k + 1).map_or(list.len(), |&e| e as usize);
-            node_hash(ops[k], &list[starts[k] as usize..end])
-        });
+        self.first_use.push(u32::MAX);
+        for &a in args {
+            if !bit(&self.used, a) {
+                set_bit(&mut self.used, a);
+                self.first_use[a.index()] = id.index() as u32;
+            } else if !bit(&self.shared, a) {
+                set_bit(&mut self.shared, a);
+                // The first user may now have every argument shared.
+                let first = ExprId::at(self.first_use[a.index()] as usize);
+                if first != id {
+                    self.remember_if_shared(first);
+                }
+            }
+        }
+        self.remember_if_shared(id);
         if !shape.is_scalar() || !self.shapes.is_empty() {
             let scalar = self.shape_id(Shape::Scalar);
             let k = self.shape_id(shape);
@@ -279,6 +300,38 @@ impl Arena {
         id
     }
 
+    /// The stored node `op_id(args)`, if there is one (see [`Arena::intern`]).
+    fn find(&self, op_id: u32, args: &[ExprId]) -> Option<ExprId> {
+        if !args.iter().all(|&a| bit(&self.used, a)) {
+            return None;
+        }
+        let same = |id: ExprId| self.ops[id.index()] == op_id && self.args(id) == args;
+        match args.iter().find(|&&a| !bit(&self.shared, a)) {
+            Some(a) => Some(ExprId::at(self.first_use[a.index()] as usize)).filter(|&c| same(c)),
+            None => self
+                .memo
+                .find(node_hash(op_id, args), |&id| same(id))
+                .copied(),
+        }
+    }
+
+    /// Puts `id` in the hash table when all its arguments are shared. Each
+    /// node gets there once: when its last argument becomes shared.
+    fn remember_if_shared(&mut self, id: ExprId) {
+        if !self.args(id).iter().all(|&a| bit(&self.shared, a)) {
+            return;
+        }
+        let (ops, starts, list) = (&self.ops, &self.arg_start, &self.arg_list);
+        let args_of = |id: ExprId| {
+            let k = id.index();
+            let end = starts.get(k + 1).map_or(list.len(), |&e| e as usize);
+            &list[starts[k] as usize..end]
+        };
+        let hash = node_hash(ops[id.index()], args_of(id));
+        self.memo
+            .insert_unique(hash, id, |&id| node_hash(ops[id.index()], args_of(id)));
+    }
+
     fn shape_id(&mut self, shape: Shape) -> u32 {
         let table = &mut self.shape_table;
         *self.shape_ids.entry(shape).or_insert_with(|| {
@@ -287,19 +340,29 @@ impl Arena {
         })
     }
 
+    /// Rebuilds what [`Arena::freeze`] dropped: who uses whom, and the table.
     fn rebuild_memo(&mut self) {
-        let mut memo = HashTable::with_capacity(self.ops.len());
+        self.frozen = false;
+        self.first_use = vec![u32::MAX; self.ops.len()];
         for k in 0..self.ops.len() {
-            let id = ExprId::at(k);
-            let hash = node_hash(self.ops[k], self.args(id));
-            let (ops, starts, list) = (&self.ops, &self.arg_start, &self.arg_list);
-            memo.insert_unique(hash, id, |&id: &ExprId| {
-                let k = id.index();
-                let end = starts.get(k + 1).map_or(list.len(), |&e| e as usize);
-                node_hash(ops[k], &list[starts[k] as usize..end])
-            });
+            let start = self.arg_start[k] as usize;
+            let end = self
+                .arg_start
+                .get(k + 1)
+                .map_or(self.arg_list.len(), |&e| e as usize);
+            for i in start..end {
+                let a = self.arg_list[i];
+                if !bit(&self.used, a) {
+                    set_bit(&mut self.used, a);
+                    self.first_use[a.index()] = k as u32;
+                } else {
+                    set_bit(&mut self.shared, a);
+                }
+            }
         }
-        self.memo = memo;
+        for k in 0..self.ops.len() {
+            self.remember_if_shared(ExprId::at(k));
+        }
     }
 
     /// The shape of `op` applied to `args`, or `None` when the shapes do not fit.
@@ -468,6 +531,40 @@ mod tests {
         assert_eq!(p, q);
         assert_eq!(a.len(), 3);
         assert_eq!(a.print(p, |_| None), "x * y");
+    }
+
+    /// Every way an equal node is found: by its only user, in the table once
+    /// every argument is shared (also for a node that became so later), with
+    /// a repeated argument, and after [`Arena::freeze`].
+    #[test]
+    fn equal_nodes_are_found_before_and_after_freezing() {
+        for freeze in [false, true] {
+            let mut a = Arena::unsimplified();
+            let x = a.var("x", Shape::Scalar);
+            let y = a.var("y", Shape::Scalar);
+            let e = a.build(Op::Exp, &[x]); // x used once: by e
+            let p = a.build(Op::Mul, &[e, y]); // e, y used once: by p
+            let s = a.build(Op::Mul, &[x, x]); // x now shared
+            let t = a.build(Op::Add, &[e, e]); // e now shared; y is not
+            let u = a.build(Op::Add, &[y, p]); // y now shared, p used once
+            let n = a.len();
+            if freeze {
+                a.freeze();
+            }
+            // x shared: e is in the table. e, y shared: p is too.
+            assert_eq!(a.build(Op::Exp, &[x]), e);
+            assert_eq!(a.build(Op::Mul, &[e, y]), p);
+            assert_eq!(a.build(Op::Mul, &[x, x]), s);
+            assert_eq!(a.build(Op::Add, &[e, e]), t);
+            // p is used once: u is found through it.
+            assert_eq!(a.build(Op::Add, &[y, p]), u);
+            assert_eq!(a.len(), n, "nothing new (frozen: {freeze})");
+            // A new node is new, and found again.
+            let v = a.build(Op::Add, &[p, y]);
+            assert_eq!(a.len(), n + 1);
+            assert_eq!(a.build(Op::Add, &[p, y]), v);
+            assert_eq!(a.build(Op::Add, &[y, p]), u);
+        }
     }
 
     #[test]
