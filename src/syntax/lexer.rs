@@ -138,6 +138,32 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>> {
     }
 }
 
+/// Byte classes of the lexer's fast path: space, punctuation, a letter or `_`
+/// (a name's first byte), a digit (a name's later byte); 0 for the rest, which
+/// `Lexer::other` handles (numbers, non-ASCII text, comments, errors).
+const SPACE: u8 = 1;
+const PUNCT: u8 = 2;
+const NAME_START: u8 = 3;
+const NAME_DIGIT: u8 = 4;
+
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = match c {
+            b' ' | b'\t' | b'\r' => SPACE,
+            b'a'..=b'z' | b'A'..=b'Z' | b'_' => NAME_START,
+            b'0'..=b'9' => NAME_DIGIT,
+            b'+' | b'-' | b'*' | b'/' | b'@' | b'^' | b'(' | b')' | b'[' | b']' | b',' | b';'
+            | b'\n' | b'=' => PUNCT,
+            _ => 0,
+        };
+        b += 1;
+    }
+    t
+};
+
 /// The tokens of a text, one at a time: the parser pulls them as it goes, so a
 /// million-stage program never holds its whole token list.
 #[derive(Clone, Debug)]
@@ -162,7 +188,9 @@ impl<'a> Lexer<'a> {
     pub fn next_token(&mut self) -> Result<Token> {
         let bytes = self.src.as_bytes();
         let mut start = self.pos;
-        while let Some(b' ' | b'\t' | b'\r') = bytes.get(start) {
+        while let Some(&b) = bytes.get(start)
+            && CLASS[b as usize] == SPACE
+        {
             start += 1;
         }
         let Some(&b) = bytes.get(start) else {
@@ -172,11 +200,11 @@ impl<'a> Lexer<'a> {
                 span: Span::new(start, start),
             });
         };
-        let (len, tok) = match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'_' => {
+        let (end, tok) = match CLASS[b as usize] {
+            NAME_START => {
                 let mut end = start + 1;
-                while end < bytes.len()
-                    && (bytes[end].is_ascii_alphanumeric() || bytes[end] == b'_')
+                while let Some(&c) = bytes.get(end)
+                    && CLASS[c as usize] >= NAME_START
                 {
                     end += 1;
                 }
@@ -184,30 +212,38 @@ impl<'a> Lexer<'a> {
                 if bytes.get(end).is_some_and(|c| !c.is_ascii()) {
                     return self.other(start);
                 }
-                (end - start, Tok::Name)
+                (end, Tok::Name)
             }
-            b'*' if bytes.get(start + 1) == Some(&b'*') => (2, Tok::Caret),
-            b'+' => (1, Tok::Plus),
-            b'-' => (1, Tok::Minus),
-            b'*' => (1, Tok::Star),
-            b'/' => (1, Tok::Slash),
-            b'@' => (1, Tok::Dot),
-            b'^' => (1, Tok::Caret),
-            b'(' => (1, Tok::LParen),
-            b')' => (1, Tok::RParen),
-            b'[' => (1, Tok::LBrack),
-            b']' => (1, Tok::RBrack),
-            b',' => (1, Tok::Comma),
-            b';' => (1, Tok::Semi),
-            b'\n' => (1, Tok::Newline),
-            b'=' => (1, Tok::Eq),
+            PUNCT => match b {
+                b'*' if bytes.get(start + 1) == Some(&b'*') => (start + 2, Tok::Caret),
+                b'+' => (start + 1, Tok::Plus),
+                b'-' => (start + 1, Tok::Minus),
+                b'*' => (start + 1, Tok::Star),
+                b'/' => (start + 1, Tok::Slash),
+                b'@' => (start + 1, Tok::Dot),
+                b'^' => (start + 1, Tok::Caret),
+                b'(' => (start + 1, Tok::LParen),
+                b')' => (start + 1, Tok::RParen),
+                b'[' => (start + 1, Tok::LBrack),
+                b']' => (start + 1, Tok::RBrack),
+                b',' => (start + 1, Tok::Comma),
+                b';' => (start + 1, Tok::Semi),
+                b'\n' => (start + 1, Tok::Newline),
+                _ => (start + 1, Tok::Eq),
+            },
             _ => return self.other(start),
         };
-        self.pos = start + len;
-        Ok(Token {
-            tok,
-            span: Span::new(start, start + len),
-        })
+        self.pos = end;
+        // Spans are 32-bit: a text past 4 GiB has its offsets clamped by `Span::new`.
+        let span = if end <= u32::MAX as usize {
+            Span {
+                start: start as u32,
+                end: end as u32,
+            }
+        } else {
+            Span::new(start, end)
+        };
+        Ok(Token { tok, span })
     }
 
     /// Everything but the common case: byte-order marks and comments (then
