@@ -286,3 +286,23 @@ fn npy_header_length_beyond_the_file() {
     );
     let _ = std::fs::remove_file(file);
 }
+
+/// By hand: a literal of 100 000 digits that underflows to 0 was quoted whole
+/// in its note, a 100 kB line. A long literal is shown by its ends and length.
+#[test]
+fn a_huge_literal_is_not_quoted_whole() {
+    let tiny = format!("x * 0.{}1", "0".repeat(100_000));
+    let huge = format!("x * {}", "9".repeat(10_000));
+    for (program, ends) in [(tiny, "becomes 0"), (huge, "becomes inf")] {
+        let (code, out, err) = run(&[&program, "--at", "x=1", "--summary"]);
+        assert_eq!(code, 0, "{err}");
+        let note = out
+            .lines()
+            .find(|l| l.contains("the literal"))
+            .unwrap_or_else(|| panic!("no note: {out}"));
+        assert!(
+            note.len() < 160 && note.contains(" digits) ") && note.ends_with(ends),
+            "{note}"
+        );
+    }
+}

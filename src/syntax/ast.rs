@@ -112,10 +112,20 @@ impl Ast {
     /// (0 from a nonzero mantissa) for a 64-bit float. Once per literal text.
     pub fn note_literal(&mut self, text: &str, x: f64) {
         let mantissa = text.split(['e', 'E']).next().unwrap_or(text);
+        // A literal is ASCII; a very long one is shown by its ends and length.
+        let (shown, close) = if text.len() > 40 {
+            let digits = text.bytes().filter(u8::is_ascii_digit).count();
+            (
+                format!("{}…{}", &text[..16], &text[text.len() - 8..]),
+                format!(" ({digits} digits)"),
+            )
+        } else {
+            (text.to_string(), String::new())
+        };
         let note = if x.is_infinite() {
-            format!("the literal `{text}` is too large for a 64-bit float and becomes inf")
+            format!("the literal `{shown}`{close} is too large for a 64-bit float and becomes inf")
         } else if x == 0.0 && mantissa.bytes().any(|b| matches!(b, b'1'..=b'9')) {
-            format!("the literal `{text}` is too small for a 64-bit float and becomes 0")
+            format!("the literal `{shown}`{close} is too small for a 64-bit float and becomes 0")
         } else {
             return;
         };
