@@ -212,12 +212,7 @@ pub(super) fn backward(
         return None;
     }
     let req = c.requires_grad_slice();
-    let mut grads: Vec<Option<Value>> = vec![None; c.len()];
-    let mut edge_grads: Vec<Option<Value>> = if edges {
-        vec![None; c.graph.edge_count()]
-    } else {
-        Vec::new()
-    };
+    let (mut grads, mut edge_grads) = super::gradient_slots(c, edges);
     let mut kinks = Vec::new();
     let mut notes = Notes::default();
     if req[out] {

@@ -383,12 +383,7 @@ pub fn general_backward(
         }
     };
     let req = c.requires_grad_slice();
-    let mut grads: Vec<Option<Value>> = vec![None; c.len()];
-    let mut edge_grads: Vec<Option<Value>> = if edges {
-        vec![None; c.graph.edge_count()]
-    } else {
-        Vec::new()
-    };
+    let (mut grads, mut edge_grads) = gradient_slots(c, edges);
     let mut kinks = Vec::new();
     let mut notes = Notes::default();
     let mut numeric = Notes::default();
@@ -466,6 +461,12 @@ pub fn general_backward(
             all
         },
     })
+}
+
+/// Empty gradients: one per gate, and one per edge when `edges` is set (else none).
+fn gradient_slots(c: &Circuit, edges: bool) -> (Vec<Option<Value>>, Vec<Option<Value>>) {
+    let per_edge = if edges { c.graph.edge_count() } else { 0 };
+    (vec![None; c.len()], vec![None; per_edge])
 }
 
 /// The values (or shapes) of a gate's inputs, on the stack for up to four:
