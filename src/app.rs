@@ -46,6 +46,10 @@ pub fn run(cli: &Cli) -> Result<String> {
 /// written from, and streamed out gate by gate by [`Rendered::write_to`].
 pub struct Rendered {
     view: View,
+    /// The analysis a text view was rendered from, kept until the `Rendered`
+    /// goes: the binary leaks it at exit instead of freeing a large circuit
+    /// piece by piece.
+    _analysis: Option<Box<Analysis>>,
 }
 
 enum View {
@@ -82,6 +86,7 @@ pub fn prepare(cli: &Cli) -> Result<Rendered> {
     if let Some(what) = cli.generate {
         return Ok(Rendered {
             view: View::Text(crate::generate::generate(what)),
+            _analysis: None,
         });
     }
     let source = read_program(cli)?;
@@ -243,7 +248,12 @@ fn prepare_source(source: String, cli: &Cli) -> Result<Rendered> {
         c.params.iter().map(|p| (p.name.clone(), None)).collect()
     });
     let view = match text {
-        Some(t) => View::Text(t),
+        Some(t) => {
+            return Ok(Rendered {
+                view: View::Text(t),
+                _analysis: Some(Box::new(analysis)),
+            });
+        }
         None => View::Json(
             Box::new(analysis),
             json::Extras {
@@ -256,7 +266,10 @@ fn prepare_source(source: String, cli: &Cli) -> Result<Rendered> {
             },
         ),
     };
-    Ok(Rendered { view })
+    Ok(Rendered {
+        view,
+        _analysis: None,
+    })
 }
 
 /// The program text: the argument, a file, or standard input.
