@@ -1,0 +1,293 @@
+//! Statements and expressions from tokens: here the program and its statements,
+//! in `expr.rs` the expression machine.
+//!
+//! Expressions are parsed by operator precedence with explicit stacks (a
+//! shunting-yard machine) rather than by recursion, so nesting depth is limited
+//! by memory only: `((((…x…))))` 100 000 deep parses like any other program.
+//! Nodes are created as operators are reduced, which is post-order: children
+//! before parents.
+
+use super::ast::{ExprId, Program, Stmt, StmtKind, Sym};
+use super::lexer::{Lexer, Tok, Token};
+use crate::error::{Error, Result, Span};
+
+/// Parses a program.
+///
+/// ```
+/// let p = gradexplain::syntax::parse("f(x, y) = -x^2 + y").unwrap();
+/// assert_eq!(p.ast.bracketed(p.stmts[0].body), "((-(x ^ 2)) + y)");
+/// ```
+pub fn parse(src: &str) -> Result<Program> {
+    let mut p = Parser::new(src);
+    p.run(None)?;
+    Ok(p.program)
+}
+
+/// Parses `src` a statement at a time: `each` gets every statement with the
+/// syntax tree of that statement alone (its nodes start at 0), which is then
+/// forgotten. Once `each` returns `false` it is not called again, but the rest
+/// is still parsed, so that the errors are [`parse`]'s. Returns the names.
+pub(crate) fn parse_each(
+    src: &str,
+    each: &mut dyn FnMut(&super::Ast, &Stmt) -> bool,
+) -> Result<super::ast::Names> {
+    let mut p = Parser::new(src);
+    p.run(Some(each))?;
+    Ok(std::mem::take(&mut p.program.ast.names))
+}
+
+/// What [`parse_each`] calls with each statement.
+type Each<'e> = &'e mut dyn FnMut(&super::Ast, &Stmt) -> bool;
+
+const EOF: Token = Token {
+    tok: Tok::Eof,
+    span: Span { start: 0, end: 0 },
+};
+
+struct Parser<'a> {
+    src: &'a str,
+    /// Tokens are pulled as the parser goes (a million-stage program never
+    /// holds its token list); a lexer error ends the text (as [`Tok::Eof`]) and
+    /// is kept, to be reported in place of whatever follows.
+    lexer: Lexer<'a>,
+    lex_error: Option<Error>,
+    /// The current token, the one after it, and the last one consumed.
+    cur: Token,
+    next: Token,
+    prev: Token,
+    program: Program,
+    /// The names seen so far, to intern them.
+    syms: std::collections::HashMap<&'a str, Sym, foldhash::fast::FixedState>,
+    /// The first header's name, once one is parsed.
+    first_header: Option<Sym>,
+    // The shunting-yard machine's stacks, kept from one statement to the next.
+    ops: Vec<Item>,
+    out: Vec<ExprId>,
+    args: Vec<ExprId>,
+}
+
+mod expr;
+use expr::Item;
+
+impl<'a> Parser<'a> {
+    fn new(src: &'a str) -> Parser<'a> {
+        Parser {
+            src,
+            lexer: Lexer::new(src),
+            lex_error: None,
+            cur: EOF,
+            next: EOF,
+            prev: EOF,
+            program: Program::default(),
+            syms: std::collections::HashMap::with_capacity_and_hasher(
+                src.len() / 32,
+                foldhash::fast::FixedState::default(),
+            ),
+            first_header: None,
+            ops: Vec::new(),
+            out: Vec::new(),
+            args: Vec::new(),
+        }
+    }
+
+    /// The whole text; see [`parse`] and [`parse_each`].
+    fn run(&mut self, each: Option<Each<'_>>) -> Result<()> {
+        self.advance(2);
+        let parsed = self.program(each);
+        // A character the lexer rejects is reported before any syntax error, wherever
+        // it is: the first such error, as if the whole text had been split first.
+        if parsed.is_err() {
+            while self.lex_error.is_none() && self.peek().tok != Tok::Eof {
+                self.advance(1);
+            }
+        }
+        if let Some(e) = self.lex_error.take() {
+            return Err(e);
+        }
+        parsed
+    }
+
+    /// The lexer's next token; [`Tok::Eof`] once it has failed.
+    fn lex(&mut self) -> Token {
+        if self.lex_error.is_none() {
+            match self.lexer.next_token() {
+                Ok(t) => return t,
+                Err(e) => self.lex_error = Some(e),
+            }
+        }
+        let end = self.src.len();
+        Token {
+            tok: Tok::Eof,
+            span: Span::new(end, end),
+        }
+    }
+
+    fn peek(&self) -> Token {
+        self.cur
+    }
+
+    /// The kind of the token `k` places ahead: 0, the current one, or 1.
+    fn peek_at(&self, k: usize) -> Tok {
+        debug_assert!(
+            k <= 1,
+            "one token of lookahead; a header reads ahead on its own"
+        );
+        if k == 0 { self.cur.tok } else { self.next.tok }
+    }
+
+    /// Consumes `n` tokens.
+    fn advance(&mut self, n: usize) {
+        for _ in 0..n {
+            self.prev = self.cur;
+            self.cur = self.next;
+            self.next = self.lex();
+        }
+    }
+
+    fn text(&self, span: Span) -> &'a str {
+        &self.src[span.range()]
+    }
+
+    /// The symbol of the name at `span`.
+    fn sym(&mut self, span: Span) -> Sym {
+        let text = self.text(span);
+        let names = &mut self.program.ast.names;
+        // One search of the table, whether the name is new or not.
+        *self.syms.entry(text).or_insert_with(|| names.push(text))
+    }
+
+    fn unexpected(&self, t: Token, expected: &str) -> Error {
+        let found = t.tok.describe(self.text(t.span));
+        // Point at the end of the line, not across the line break.
+        let span = if t.tok == Tok::Newline {
+            Span::new(t.span.start as usize, t.span.start as usize)
+        } else {
+            t.span
+        };
+        Error::syntax(span, format!("expected {expected}, found {found}"))
+    }
+
+    fn program(&mut self, mut each: Option<Each<'_>>) -> Result<()> {
+        let streaming = each.is_some();
+        let mut count = 0usize;
+        loop {
+            while matches!(self.peek().tok, Tok::Newline | Tok::Semi) {
+                self.advance(1);
+            }
+            if self.peek().tok == Tok::Eof {
+                break;
+            }
+            let stmt = self.statement()?;
+            count += 1;
+            let t = self.peek();
+            match t.tok {
+                Tok::Newline | Tok::Semi | Tok::Eof => {}
+                _ => return Err(self.unexpected(t, "the end of the statement")),
+            }
+            if !streaming {
+                self.program.stmts.push(stmt);
+                continue;
+            }
+            if let Some(f) = &mut each
+                && !f(&self.program.ast, &stmt)
+            {
+                each = None;
+            }
+            self.program.ast.clear_nodes();
+        }
+        if count == 0 {
+            let end = self.src.len();
+            return Err(Error::syntax(Span::new(end, end), "the program is empty")
+                .help("write an expression, for example `f(x, y) = x * y`"));
+        }
+        Ok(())
+    }
+
+    fn statement(&mut self) -> Result<Stmt> {
+        let first = ExprId(self.program.ast.len() as u32);
+        let start = self.peek().span;
+        if self.peek().tok == Tok::Name && self.peek_at(1) == Tok::Eq {
+            let name = self.peek().span;
+            self.advance(2);
+            let body = self.expression()?;
+            return Ok(self.stmt(StmtKind::Stage, Some(name), body, first, start));
+        }
+        if let Some((params, after)) = self.header_params() {
+            let name = self.peek().span;
+            self.advance(after);
+            if let Some(first) = self.first_header {
+                let first_name = self.program.ast.name(first);
+                return Err(Error::syntax(name, "a program has at most one header")
+                    .label("a second header")
+                    .help(format!(
+                        "`{first_name}(…)` is already the header; write this one as a stage `name = …`"
+                    )));
+            }
+            let body = self.expression()?;
+            let params = params.into_iter().map(|s| (self.sym(s), s)).collect();
+            let stmt = self.stmt(StmtKind::Header { params }, Some(name), body, first, start);
+            self.first_header = stmt.name.map(|(n, _)| n);
+            return Ok(stmt);
+        }
+        let body = self.expression()?;
+        if self.peek().tok == Tok::Eq {
+            let t = self.peek();
+            return Err(Error::syntax(t.span, "unexpected `=` after an expression")
+                .label("only a name or a header can stand left of `=`")
+                .help("a stage is written `name = expression`, a header `f(x, y) = expression`"));
+        }
+        Ok(self.stmt(StmtKind::Expr, None, body, first, start))
+    }
+
+    fn stmt(
+        &mut self,
+        kind: StmtKind,
+        name: Option<Span>,
+        body: ExprId,
+        first: ExprId,
+        start: Span,
+    ) -> Stmt {
+        let end = self.program.ast.span(body);
+        Stmt {
+            kind,
+            name: name.map(|s| (self.sym(s), s)),
+            body,
+            first,
+            span: start.to(end),
+        }
+    }
+
+    /// If a header `NAME ( NAME, … ) =` starts here, the parameters' spans and
+    /// how many tokens it takes, its `=` included. Line breaks inside the brackets are space.
+    fn header_params(&self) -> Option<(Vec<Span>, usize)> {
+        if self.peek().tok != Tok::Name || self.peek_at(1) != Tok::LParen {
+            return None;
+        }
+        // One copy of the lexer reads ahead: a header may list thousands of names.
+        let mut ahead = self.lexer.clone();
+        let eof = Token {
+            tok: Tok::Eof,
+            span: Span::new(self.src.len(), self.src.len()),
+        };
+        let mut lex = || ahead.next_token().unwrap_or(eof);
+        let mut params = Vec::new();
+        let mut k = 2;
+        let mut expect_name = true;
+        loop {
+            // Token 2 is the first the copy reads: tokens 0 and 1 are `cur` and `next`.
+            let t = lex();
+            match t.tok {
+                Tok::Newline => {}
+                Tok::Name if expect_name => {
+                    params.push(t.span);
+                    expect_name = false;
+                }
+                Tok::Comma if !expect_name => expect_name = true,
+                Tok::RParen if !expect_name || params.is_empty() => break,
+                _ => return None,
+            }
+            k += 1;
+        }
+        (lex().tok == Tok::Eq).then_some((params, k + 2))
+    }
+}
