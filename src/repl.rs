@@ -17,8 +17,8 @@ use crate::cli::{self, Cli};
 use crate::error::{Error, ErrorKind};
 use crate::generate::REPL_COMMANDS;
 use crate::input::parse_assignments;
+use clap::CommandFactory;
 use clap::parser::ValueSource;
-use clap::{Arg, CommandFactory};
 use std::ffi::OsString;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -433,55 +433,6 @@ impl Session {
     }
 }
 
-/// The options that are commands: every long option but [`NOT_COMMANDS`].
-fn options() -> Vec<Arg> {
-    Cli::command()
-        .get_arguments()
-        .filter(|a| a.get_long().is_some_and(|l| !NOT_COMMANDS.contains(&l)))
-        .cloned()
-        .collect()
-}
-
-fn long(arg: &Arg) -> String {
-    arg.get_long().unwrap_or_default().to_string()
-}
-
-fn is_flag(arg: &Arg) -> bool {
-    !arg.get_action().takes_values()
-}
-
-/// clap's message without its usage block: in a session there is no command
-/// line to correct, only the last command.
-fn clap_message(e: &clap::Error) -> String {
-    let text = e.render().to_string();
-    let mut out = String::new();
-    for line in text.lines().take_while(|l| !l.trim().is_empty()) {
-        out.push_str(line);
-        out.push('\n');
-    }
-    out
-}
-
-/// Splits an `--at` argument at commas outside brackets, as
-/// [`parse_assignments`] does.
-fn top_level_pieces(arg: &str) -> Vec<&str> {
-    let mut pieces = Vec::new();
-    let (mut depth, mut start) = (0i32, 0);
-    for (i, c) in arg.char_indices() {
-        match c {
-            '[' => depth += 1,
-            ']' => depth -= 1,
-            ',' if depth == 0 => {
-                pieces.push(&arg[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    pieces.push(&arg[start..]);
-    pieces
-}
-
 fn written_since(path: &Path, is_dir: bool, since: SystemTime) -> bool {
     let fresh = |p: &Path| {
         std::fs::metadata(p)
@@ -492,18 +443,6 @@ fn written_since(path: &Path, is_dir: bool, since: SystemTime) -> bool {
         return fresh(path);
     }
     std::fs::read_dir(path).is_ok_and(|entries| entries.flatten().any(|e| fresh(&e.path())))
-}
-
-/// Quotes a word for a POSIX shell when it needs it.
-fn shell_quote(s: &str) -> String {
-    let plain = !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_-+=,./:@%".contains(c));
-    if plain {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
-    }
 }
 
 fn help() -> String {
@@ -607,6 +546,8 @@ fn write_to(mut w: impl std::io::Write, text: &str) {
 }
 
 mod completion;
+mod words;
+use words::{clap_message, is_flag, long, options, shell_quote, top_level_pieces};
 
 #[cfg(test)]
 mod tests;
