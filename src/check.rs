@@ -83,12 +83,22 @@ pub fn element_name(c: &Circuit, e: &Entry) -> String {
 /// The notes' relative error, with one allowance: when both numbers are below
 /// `floor` — the size finite differences cannot tell from 0 — they agree.
 pub fn relative_error(a: f64, n: f64, floor: f64) -> f64 {
+    resolved_error(a, n, floor, 0.0)
+}
+
+/// [`relative_error`] of what finite differences can resolve: the part of the
+/// difference beyond `noise`, the rounding error a difference quotient carries.
+fn resolved_error(a: f64, n: f64, floor: f64, noise: f64) -> f64 {
     let scale = a.abs().max(n.abs());
     if scale == 0.0 || scale < floor {
         return 0.0;
     }
-    (a - n).abs() / scale
+    ((a - n).abs() - noise).max(0.0) / scale
 }
+
+/// Rounding error of a centered difference with step `h` of values of size
+/// `f`, in units of `ε·f/h`: a few roundings in each evaluation of the circuit.
+const NOISE_ULPS: f64 = 8.0;
 
 /// Which side of its kink every kinked gate is on, elementwise.
 fn sides(c: &Circuit, kinked: &[GateId], f: &Forward) -> Vec<Vec<i8>> {
@@ -220,7 +230,11 @@ pub fn check(a: &Analysis) -> Result<Check> {
                             fmt_num(num)
                         ));
                     } else {
-                        let mut rel = relative_error(entry.analytic, num, floor);
+                        // A gradient far smaller than the output is lost in the
+                        // rounding of f(x ± h): only what rises above it counts.
+                        let size = objective(&fp).abs().max(objective(&fm).abs());
+                        let noise = NOISE_ULPS * f64::EPSILON * size / h;
+                        let mut rel = resolved_error(entry.analytic, num, floor, noise);
                         if rel >= TOLERANCE {
                             // The centered difference is off by about h² times a sixth
                             // of the third derivative: where the gradient itself is
@@ -244,7 +258,9 @@ pub fn check(a: &Analysis) -> Result<Check> {
                                         fmt_num(rel)
                                     ));
                                     entry.numeric = Some(refined);
-                                    rel = relative_error(entry.analytic, refined, floor);
+                                    // (4·num − wide)/3 carries about twice num's rounding.
+                                    rel =
+                                        resolved_error(entry.analytic, refined, floor, 2.0 * noise);
                                 }
                             }
                         }
@@ -372,6 +388,31 @@ mod tests {
         assert!(c.ok && c.max_rel_error == 0.0, "{c:?}");
         assert!(c.entries.iter().all(|e| e.rel_error.is_none()));
         assert_eq!(c.notes.len(), 2, "{:?}", c.notes);
+    }
+
+    /// A gradient far smaller than the output: the difference quotient's
+    /// rounding is not counted against it, what rises above the rounding is.
+    /// Found by tests/symbolic_props.rs.
+    #[test]
+    fn rounding_in_the_difference_is_not_an_error() {
+        let src = "f(x0, x1) = x1 + x0 ^ 3";
+        // f ≈ 10: each evaluation rounds by about 1e-15, the quotient by about
+        // 1e-10, a few ten-thousandths of the gradient 1.2e-7 (1.8e-4, NOT ok,
+        // before rounding was allowed for).
+        let c = run(src, "x0=0.0002,x1=10", 1.0);
+        assert!(c.ok, "{c:?}");
+        let mut a = Analysis::new(src).unwrap();
+        a.evaluate(
+            &parse_assignments("x0=0.0001,x1=1").unwrap(),
+            &Value::Scalar(1.0),
+        )
+        .unwrap();
+        let n = a.numeric.as_mut().unwrap();
+        let g = a.circuit.params[0].gate.index();
+        // 3·x0² = 3e-8 at x1 = 1; ten per cent wrong is far above the rounding.
+        n.backward.grads[g] = Some(Value::Scalar(3.3e-8));
+        let c = check(&a).unwrap();
+        assert!(!c.ok, "{c:?}");
     }
 
     /// A gradient as small as the centered difference's h² error (x³ near 0):
