@@ -230,11 +230,7 @@ pub fn check(a: &Analysis) -> Result<Check> {
                             fmt_num(num)
                         ));
                     } else {
-                        // A gradient far smaller than the output is lost in the
-                        // rounding of f(x ± h): only what rises above it counts.
-                        let size = objective(&fp).abs().max(objective(&fm).abs());
-                        let noise = NOISE_ULPS * f64::EPSILON * size / h;
-                        let mut rel = resolved_error(entry.analytic, num, floor, noise);
+                        let mut rel = relative_error(entry.analytic, num, floor);
                         if rel >= TOLERANCE {
                             // The centered difference is off by about h² times a sixth
                             // of the third derivative: where the gradient itself is
@@ -258,10 +254,34 @@ pub fn check(a: &Analysis) -> Result<Check> {
                                         fmt_num(rel)
                                     ));
                                     entry.numeric = Some(refined);
-                                    // (4·num − wide)/3 carries about twice num's rounding.
-                                    rel =
-                                        resolved_error(entry.analytic, refined, floor, 2.0 * noise);
+                                    rel = relative_error(entry.analytic, refined, floor);
                                 }
+                            }
+                        }
+                        if rel >= TOLERANCE {
+                            // A gradient far smaller than the output is lost in the
+                            // rounding of f(x ± h): only what rises above it counts.
+                            let size = objective(&fp).abs().max(objective(&fm).abs());
+                            // A refined number, (4·num − wide)/3, carries about twice
+                            // the rounding of num.
+                            let refined = entry.numeric != Some(num);
+                            let ulps = if refined {
+                                2.0 * NOISE_ULPS
+                            } else {
+                                NOISE_ULPS
+                            };
+                            let noise = ulps * f64::EPSILON * size / h;
+                            let shown = entry.numeric.unwrap_or(num);
+                            let resolved = resolved_error(entry.analytic, shown, floor, noise);
+                            if resolved < TOLERANCE {
+                                notes.push(format!(
+                                    "gradient check: {} agrees within the rounding of the difference quotient (±{} where f is about {}): the relative error {} is what rounding explains",
+                                    element_name(c, &entry),
+                                    fmt_num(noise),
+                                    fmt_num(size),
+                                    fmt_num(rel)
+                                ));
+                                rel = resolved;
                             }
                         }
                         entry.rel_error = Some(rel);
