@@ -43,24 +43,73 @@ pub fn lower(program: &Program) -> Result<Circuit> {
 
 /// Parses and lowers `src` a statement at a time (see the module's notes).
 /// The program it returns has no statements: only the circuit is kept.
+///
+/// A header that is not the first statement (`f(x, y) = h9` at the end, naming
+/// the output) fixes the parameters' order, which the whole-program path sets
+/// before anything else; here its parameters are declared before the first
+/// statement too. A header on the last line is read before parsing (a guess,
+/// checked against the statement the parser finds); one elsewhere stops a
+/// first pass, and a second declares it. Without this, such a program was
+/// lowered whole, at half as much memory again.
 pub fn parse_and_lower(src: &str) -> Result<(Program, Circuit)> {
+    let guess =
+        crate::syntax::trailing_header(src).map(|(name, params)| LateHeader { name, params });
+    if let Some(g) = &guess
+        && let Some(c) = stream(src, Some(g), &mut None)
+    {
+        return Ok((Program::default(), c));
+    }
+    let mut late = None;
+    if let Some(c) = stream(src, None, &mut late) {
+        return Ok((Program::default(), c));
+    }
+    if let Some(header) = late
+        && let Some(c) = stream(src, Some(&header), &mut None)
+    {
+        return Ok((Program::default(), c));
+    }
+    // Something is wrong: the whole-program path says what, exactly.
+    let program = parse(src)?;
+    let circuit = lower(&program)?;
+    Ok((program, circuit))
+}
+
+/// A header after other statements: its name and its parameters, where they
+/// are written.
+struct LateHeader {
+    name: Span,
+    params: Vec<Span>,
+}
+
+/// One streaming pass; `header`, a late header to declare first. `None` when
+/// the program must be lowered another way, with `late` set if a late header
+/// is the reason.
+fn stream(
+    src: &str,
+    header: Option<&LateHeader>,
+    late: &mut Option<LateHeader>,
+) -> Option<Circuit> {
     // Hint only: the gates are fewer than the source's bytes over ten or so.
     let mut l = Lowering::new(src.len() / 8, Mode::Streaming);
+    // The header's names are interned first, so their symbols are known now.
+    let first: Vec<Span> = header
+        .map(|h| h.params.iter().copied().chain([h.name]).collect())
+        .unwrap_or_default();
+    if let Some(h) = header {
+        l.predeclare(src, h).ok()?;
+    }
     let mut ok = true;
     let mut k = 0;
-    let names = crate::syntax::parse_each(src, &mut |ast: &Ast, stmt: &Stmt| {
+    let names = crate::syntax::parse_each(src, &first, &mut |ast: &Ast, stmt: &Stmt| {
         ok = ok && l.streamed(ast, stmt, k).is_ok();
         k += 1;
         ok
     });
+    *late = l.late.take();
+    let seen = header.is_none() || l.predeclared.as_ref().is_some_and(|p| p.seen);
     match names {
-        Ok(names) if ok => Ok((Program::default(), l.finish(names))),
-        // Something is wrong: the whole-program path says what, exactly.
-        _ => {
-            let program = parse(src)?;
-            let circuit = lower(&program)?;
-            Ok((program, circuit))
-        }
+        Ok(names) if ok && seen => Some(l.finish(names)),
+        _ => None,
     }
 }
 
@@ -108,6 +157,13 @@ fn key_hash(op: Op, inputs: &[GateId]) -> u64 {
 /// gate rather than looked up in the hash table.
 const SCAN_FANOUT: u32 = 8;
 
+/// See [`Lowering::predeclared`].
+struct Predeclared {
+    name: Sym,
+    params: Vec<Sym>,
+    seen: bool,
+}
+
 struct Lowering {
     mode: Mode,
     dag: Dag,
@@ -131,6 +187,11 @@ struct Lowering {
     header_name: Option<Sym>,
     /// The last statement's gate and name: the output.
     last: Option<(GateId, Option<Sym>)>,
+    /// A late header declared before the first statement: its name and
+    /// parameters as symbols, and whether its statement has been met.
+    predeclared: Option<Predeclared>,
+    /// A late header met without having been declared first.
+    late: Option<LateHeader>,
     /// How many of the parser's literal notes are in `notes` already.
     literal_notes: usize,
     /// Literal notes the parser counted but did not keep.
@@ -159,6 +220,8 @@ impl Lowering {
             gate_of: Vec::new(),
             header_name: None,
             last: None,
+            predeclared: None,
+            late: None,
             literal_notes: 0,
             literals_dropped: 0,
         }
@@ -260,15 +323,51 @@ impl Lowering {
     }
 
     fn param(&mut self, ast: &Ast, name: Sym, span: Span) -> GateId {
+        self.param_named(ast.name(name), name, span)
+    }
+
+    fn param_named(&mut self, text: &str, name: Sym, span: Span) -> GateId {
         let i = self.params.len() as u32;
         let gate = self.add(Op::Input(i), &[], span);
         self.params.push(Param {
-            name: ast.name(name).to_string(),
+            name: text.to_string(),
             gate,
             span,
         });
         *self.bound(name) = Some(gate);
         gate
+    }
+
+    /// Declares a late header's parameters before any statement, as
+    /// [`Lowering::header`] does on the whole-program path. The parser interns
+    /// the header's names first, in this order, so their symbols are their
+    /// places among the distinct names. A name listed twice is left to that
+    /// path's error.
+    fn predeclare(&mut self, src: &str, h: &LateHeader) -> Result<()> {
+        let texts: Vec<&str> = h.params.iter().map(|s| &src[s.range()]).collect();
+        let mut distinct: Vec<&str> = Vec::new();
+        let mut sym_of = |text| match distinct.iter().position(|&d| d == text) {
+            Some(k) => Sym(k as u32),
+            None => {
+                distinct.push(text);
+                Sym(distinct.len() as u32 - 1)
+            }
+        };
+        let params: Vec<Sym> = texts.iter().map(|&t| sym_of(t)).collect();
+        let name = sym_of(&src[h.name.range()]);
+        for (k, (&sym, &span)) in params.iter().zip(&h.params).enumerate() {
+            if params[..k].contains(&sym) {
+                return Err(Error::syntax(span, "a parameter listed twice"));
+            }
+            self.param_named(texts[k], sym, span);
+        }
+        self.header_name = Some(name);
+        self.predeclared = Some(Predeclared {
+            name,
+            params,
+            seen: false,
+        });
+        Ok(())
     }
 
     /// The header's parameters, in its order.
@@ -292,11 +391,29 @@ impl Lowering {
 
     /// Statement `k` as the streaming path meets it: a header must come first.
     fn streamed(&mut self, ast: &Ast, stmt: &Stmt, k: usize) -> Result<()> {
-        if let StmtKind::Header { .. } = stmt.kind {
-            if k > 0 {
+        if let StmtKind::Header { params } = &stmt.kind {
+            let declared = self.predeclared.as_mut().filter(|p| {
+                !p.seen
+                    && stmt.name.map(|(n, _)| n) == Some(p.name)
+                    && params.iter().map(|&(s, _)| s).eq(p.params.iter().copied())
+            });
+            if let Some(p) = declared {
+                p.seen = true;
+                return self.statement(ast, stmt, k, &[], Some(stmt));
+            }
+            if k > 0 || self.predeclared.is_some() {
+                if self.predeclared.is_none()
+                    && let Some((_, name)) = stmt.name
+                {
+                    // Declared first, on a second pass (see `parse_and_lower`).
+                    self.late = Some(LateHeader {
+                        name,
+                        params: params.iter().map(|&(_, s)| s).collect(),
+                    });
+                }
                 return Err(Error::new(
                     crate::error::ErrorKind::Syntax,
-                    "a header after other statements: lowered as a whole instead",
+                    "a header after other statements: declared first on a second pass",
                 ));
             }
             self.header(ast, stmt)?;
@@ -489,6 +606,100 @@ mod tests {
             // stage's first sum; a new constant makes three new gates.
             let again = format!("{src}z = x * y\nw = z + x * 0.5\nw + x * 0.75\n");
             assert_eq!(gates(&again), 3 + 6 * uses + 2 + 3, "{uses} uses, again");
+        }
+    }
+}
+
+#[cfg(test)]
+mod late_header_tests {
+    use super::*;
+
+    /// Everything lowering decides, in words.
+    fn describe(c: &Circuit) -> String {
+        let mut out = String::new();
+        for g in c.gates() {
+            let ins: Vec<usize> = c.input_slice(g).iter().map(|i| i.index()).collect();
+            let span = c.gate(g).span;
+            let name = c.stage_names.first(g).unwrap_or("");
+            out.push_str(&format!("{:?} {ins:?} {span:?} {name}\\n", c.op(g)));
+        }
+        for p in &c.params {
+            out.push_str(&format!("param {} {:?} {:?}\\n", p.name, p.gate, p.span));
+        }
+        out.push_str(&format!(
+            "output {:?} {}\\n{:?}\\n",
+            c.output, c.output_name, c.notes
+        ));
+        out
+    }
+
+    /// A header after other statements is lowered a statement at a time, into
+    /// the very circuit the whole-program path makes.
+    #[test]
+    fn a_late_header_streams_to_the_same_circuit() {
+        for src in [
+            "h0 = x\nh1 = tanh(h0 * y + h0)\nf(x, y) = h1",
+            "h0 = x\nf(y, x) = h0 * y + 1",
+            "a = x * x\nf(x, z, y) = a + y", // z unused: gradient 0 and a note
+            "a = x\nf(x) = a\nb = a * 2",    // the header in the middle
+            "s = w · v\nloss(v, w) = max(0, s - 1)",
+            "a = x\nx(x) = a + 1", // the header's name is a parameter's
+            "a = x * y\nf(x,\n  y) = a  # over two lines\n\n",
+            "f(x) = x * x", // the only statement
+        ] {
+            let (program, streamed) = parse_and_lower(src).unwrap();
+            assert!(
+                program.stmts.is_empty(),
+                "{src}: lowered whole, not streamed"
+            );
+            let whole = lower(&parse(src).unwrap()).unwrap();
+            assert_eq!(describe(&streamed), describe(&whole), "{src}");
+        }
+    }
+
+    /// The header on the last line is read before parsing; anything else is
+    /// found by the parser.
+    #[test]
+    fn the_last_line_header_is_read_first() {
+        fn names(src: &str) -> Option<Vec<&str>> {
+            crate::syntax::trailing_header(src).map(|(name, params)| {
+                let mut all = vec![&src[name.range()]];
+                all.extend(params.iter().map(|p| &src[p.range()]));
+                all
+            })
+        }
+        assert_eq!(names("h = x\nf(x, y) = h * y"), Some(vec!["f", "x", "y"]));
+        assert_eq!(
+            names("h = x\nf(x) = h\n\n# done\n   \n"),
+            Some(vec!["f", "x"])
+        );
+        assert_eq!(names("g() = 1"), Some(vec!["g"]));
+        for src in [
+            "h = x\nf(x) + 1",
+            "f(x,\n y) = x",
+            "x",
+            "",
+            "\n# only\n",
+            "max(a, b) + 1",
+        ] {
+            assert_eq!(names(src), None, "{src:?}");
+        }
+    }
+
+    /// What the whole-program path reports stays its to report.
+    #[test]
+    fn a_late_header_keeps_its_errors() {
+        for (src, message) in [
+            ("a = q\nf(x) = a", "`q` is not a parameter of `f(x)`"),
+            ("a = x\nf(x, x) = a", "parameter `x` is listed twice"),
+            (
+                "a = x\nf(x) = a\ng(x) = a",
+                "a program has at most one header",
+            ),
+            ("x = 1\nf(x) = x", "`x` is already defined as a parameter"),
+        ] {
+            let e = parse_and_lower(src).unwrap_err();
+            assert!(e.message.contains(message), "{src}: {}", e.message);
         }
     }
 }

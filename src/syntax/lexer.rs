@@ -179,6 +179,14 @@ impl<'a> Lexer<'a> {
         Lexer { src, pos: 0 }
     }
 
+    /// A lexer at byte `pos` of `src` (a character boundary, or the end).
+    pub fn at(src: &'a str, pos: usize) -> Lexer<'a> {
+        Lexer {
+            src,
+            pos: pos.min(src.len()),
+        }
+    }
+
     /// The next token; [`Tok::Eof`] at the end, again and again.
     ///
     /// Split in two for speed: ASCII names, punctuation and spaces (nearly

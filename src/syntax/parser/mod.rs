@@ -27,11 +27,18 @@ pub fn parse(src: &str) -> Result<Program> {
 /// syntax tree of that statement alone (its nodes start at 0), which is then
 /// forgotten. Once `each` returns `false` it is not called again, but the rest
 /// is still parsed, so that the errors are [`parse`]'s. Returns the names.
+///
+/// The names at `first` (spans into `src`) are interned before anything else,
+/// so that the caller knows their symbols: the k-th distinct one is `Sym(k)`.
 pub(crate) fn parse_each(
     src: &str,
+    first: &[Span],
     each: &mut dyn FnMut(&super::Ast, &Stmt) -> bool,
 ) -> Result<super::ast::Names> {
     let mut p = Parser::new(src);
+    for &span in first {
+        p.sym(span);
+    }
     p.run(Some(each))?;
     Ok(std::mem::take(&mut p.program.ast.names))
 }
@@ -264,30 +271,58 @@ impl<'a> Parser<'a> {
             return None;
         }
         // One copy of the lexer reads ahead: a header may list thousands of names.
-        let mut ahead = self.lexer.clone();
-        let eof = Token {
-            tok: Tok::Eof,
-            span: Span::new(self.src.len(), self.src.len()),
-        };
-        let mut lex = || ahead.next_token().unwrap_or(eof);
-        let mut params = Vec::new();
-        let mut k = 2;
-        let mut expect_name = true;
-        loop {
-            // Token 2 is the first the copy reads: tokens 0 and 1 are `cur` and `next`.
-            let t = lex();
-            match t.tok {
-                Tok::Newline => {}
-                Tok::Name if expect_name => {
-                    params.push(t.span);
-                    expect_name = false;
-                }
-                Tok::Comma if !expect_name => expect_name = true,
-                Tok::RParen if !expect_name || params.is_empty() => break,
-                _ => return None,
-            }
-            k += 1;
-        }
-        (lex().tok == Tok::Eq).then_some((params, k + 2))
+        // Token 2 is the first the copy reads: tokens 0 and 1 are `cur` and `next`.
+        let (params, read) = header_rest(&mut self.lexer.clone())?;
+        Some((params, read + 2))
     }
+}
+
+/// The rest of a header whose `NAME (` has been read: its parameters' spans,
+/// and how many tokens it took, `)` and `=` included; `None` if it is not one.
+fn header_rest(lexer: &mut Lexer<'_>) -> Option<(Vec<Span>, usize)> {
+    let mut params = Vec::new();
+    let mut read = 0;
+    let mut expect_name = true;
+    loop {
+        let t = lexer.next_token().ok()?;
+        read += 1;
+        match t.tok {
+            Tok::Newline => {}
+            Tok::Name if expect_name => {
+                params.push(t.span);
+                expect_name = false;
+            }
+            Tok::Comma if !expect_name => expect_name = true,
+            Tok::RParen if !expect_name || params.is_empty() => break,
+            _ => return None,
+        }
+    }
+    (lexer.next_token().ok()?.tok == Tok::Eq).then_some((params, read + 1))
+}
+
+/// A header on the program's last line (`f(x, y) = h9`, naming the output),
+/// found without parsing what comes before: its name's span and its
+/// parameters' spans. A guess — the caller checks it against the statement
+/// the parser finds there.
+pub(crate) fn trailing_header(src: &str) -> Option<(Span, Vec<Span>)> {
+    // The start of the last line with something on it besides a comment.
+    let mut end = src.len();
+    let start = loop {
+        let line_start = src[..end].rfind('\n').map_or(0, |k| k + 1);
+        let line = src[line_start..end].trim_start();
+        if !(line.trim().is_empty() || line.starts_with('#')) {
+            break line_start;
+        }
+        if line_start == 0 {
+            return None;
+        }
+        end = line_start - 1;
+    };
+    let mut lexer = Lexer::at(src, start);
+    let name = lexer.next_token().ok()?;
+    if name.tok != Tok::Name || lexer.next_token().ok()?.tok != Tok::LParen {
+        return None;
+    }
+    let (params, _) = header_rest(&mut lexer)?;
+    Some((name.span, params))
 }
