@@ -174,8 +174,6 @@ struct Lowering {
     memo: HashTable<GateId>,
     /// How many consumers each gate has so far.
     fanout: Vec<u32>,
-    /// Which gates are in `memo`, by index (short: only up to the last one put there).
-    remembered: Vec<bool>,
     params: Vec<Param>,
     /// The gate each name is bound to so far (stages and parameters), by symbol.
     scope: Vec<Option<GateId>>,
@@ -212,7 +210,6 @@ impl Lowering {
             },
             memo: HashTable::new(),
             fanout: Vec::with_capacity(n),
-            remembered: Vec::new(),
             params: Vec::new(),
             scope: Vec::new(),
             stage_names: Vec::new(),
@@ -259,12 +256,18 @@ impl Lowering {
             if *f == SCAN_FANOUT + 1 {
                 // The input's consumers can no longer be found by scanning it:
                 // those whose every input is now past the limit go in the table.
-                let consumers: SmallVec<[GateId; 16]> = self
+                // Each once (a gate that uses the input twice is listed twice),
+                // and the new gate last, below: a gate goes in when its last
+                // input passes the limit, which happens once.
+                let mut consumers: SmallVec<[GateId; 16]> = self
                     .dag
                     .graph
                     .neighbors_directed(input.0, Direction::Outgoing)
                     .map(GateId)
+                    .filter(|&c| c != id)
                     .collect();
+                consumers.sort_unstable();
+                consumers.dedup();
                 for c in consumers {
                     self.remember_if_wide(c);
                 }
@@ -289,30 +292,27 @@ impl Lowering {
         }
     }
 
-    /// Puts `g` in the hash table if all its inputs are past [`SCAN_FANOUT`]
-    /// and it is not there yet.
+    /// Puts `g` in the hash table if all its inputs are past [`SCAN_FANOUT`].
     fn remember_if_wide(&mut self, g: GateId) {
         let wide = self
             .dag
             .inputs(g)
             .iter()
             .all(|i| self.fanout[i.index()] > SCAN_FANOUT);
-        if wide && !self.remembered.get(g.index()).copied().unwrap_or(false) {
+        if wide {
             self.remember(g);
         }
     }
 
     fn remember(&mut self, g: GateId) {
         let dag = &self.dag;
-        let op = dag.graph[g.0].op;
+        let hash = key_hash(dag.graph[g.0].op, dag.inputs(g));
+        debug_assert!(
+            self.memo.find(hash, |&x| x == g).is_none(),
+            "a gate goes in the table once"
+        );
         self.memo
-            .insert_unique(key_hash(op, dag.inputs(g)), g, |&g| {
-                key_hash(dag.graph[g.0].op, dag.inputs(g))
-            });
-        if self.remembered.len() <= g.index() {
-            self.remembered.resize(g.index() + 1, false);
-        }
-        self.remembered[g.index()] = true;
+            .insert_unique(hash, g, |&g| key_hash(dag.graph[g.0].op, dag.inputs(g)));
     }
 
     fn bound(&mut self, name: Sym) -> &mut Option<GateId> {
@@ -697,6 +697,8 @@ mod late_header_tests {
                 "a program has at most one header",
             ),
             ("x = 1\nf(x) = x", "`x` is already defined as a parameter"),
+            // The last line looks like a header but continues a bracket.
+            ("a = (x +\nf(x) = 1)", "unknown function `f`"),
         ] {
             let e = parse_and_lower(src).unwrap_err();
             assert!(e.message.contains(message), "{src}: {}", e.message);

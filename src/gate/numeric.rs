@@ -46,23 +46,19 @@ impl Op {
             Op::Relu => unary(|a| if a > 0.0 { a } else { 0.0 }),
             Op::Abs => unary(f64::abs),
             Op::Exp => unary(f64::exp),
-            Op::Log => {
+            Op::Log | Op::Sqrt => {
                 if let Some(a) = ins[0].elements().find(|&a| a < 0.0) {
+                    let name = self.name();
                     return Err(DomainError(format!(
-                        "log({}) is undefined: log needs an input ≥ 0",
+                        "{name}({}) is undefined: {name} needs an input ≥ 0",
                         fmt_num(a)
                     )));
                 }
-                unary(f64::ln)
-            }
-            Op::Sqrt => {
-                if let Some(a) = ins[0].elements().find(|&a| a < 0.0) {
-                    return Err(DomainError(format!(
-                        "sqrt({}) is undefined: sqrt needs an input ≥ 0",
-                        fmt_num(a)
-                    )));
-                }
-                unary(f64::sqrt)
+                unary(if matches!(self, Op::Log) {
+                    f64::ln
+                } else {
+                    f64::sqrt
+                })
             }
             Op::Sigmoid => unary(sigmoid),
             Op::Tanh => unary(f64::tanh),

@@ -11,6 +11,7 @@ use crate::gate::{Builder, Op};
 use crate::value::{Shape, Value};
 use hashbrown::HashTable;
 use smallvec::SmallVec;
+use std::borrow::Cow;
 use std::hash::{BuildHasher, Hasher};
 
 /// Hash maps and sets keyed by nodes: a fast hash, since a million-gate circuit
@@ -405,19 +406,7 @@ impl Arena {
     /// Prints `root` in the tool's language; `name` gives the nodes that are
     /// printed as a name instead of being spelled out (never `root` itself).
     pub fn print(&self, root: ExprId, name: impl Fn(ExprId) -> Option<String>) -> String {
-        use crate::print::{Brackets, Node as P, print};
-        print(
-            root,
-            |id: ExprId| {
-                if id != root
-                    && let Some(n) = name(id)
-                {
-                    return P::Leaf(n.into());
-                }
-                self.print_node(id)
-            },
-            Brackets::Needed,
-        )
+        self.print_with(root, |id| name(id).map(Cow::Owned))
     }
 
     /// [`Arena::print`] with names that are borrowed, not made for each use.
@@ -426,6 +415,14 @@ impl Arena {
         root: ExprId,
         name: impl Fn(ExprId) -> Option<&'n str>,
     ) -> String {
+        self.print_with(root, |id| name(id).map(Cow::Borrowed))
+    }
+
+    fn print_with<'n>(
+        &'n self,
+        root: ExprId,
+        name: impl Fn(ExprId) -> Option<Cow<'n, str>>,
+    ) -> String {
         use crate::print::{Brackets, Node as P, print};
         print(
             root,
@@ -433,7 +430,7 @@ impl Arena {
                 if id != root
                     && let Some(n) = name(id)
                 {
-                    return P::Leaf(n.into());
+                    return P::Leaf(n);
                 }
                 self.print_node(id)
             },
