@@ -5,13 +5,19 @@
 //! backward pass adds gradients. Gates are added after their inputs, so index
 //! order is a topological order; every pass walks the DAG by index, never by
 //! recursion.
+//!
+//! The DAG is stored flat, in the layout the passes read: the gates in order,
+//! each gate's inputs as a slice (compressed sparse rows), and each gate's
+//! consumers as a list threaded through the edges. petgraph's `DiGraph` of the
+//! same gates and edges, with the same indices, is built on first use
+//! ([`Circuit::graph`]) for the views that walk a graph: a `DiGraph` costs 32
+//! bytes a node and 20 an edge, which on a million-stage program was a fifth
+//! of the whole report's memory.
 
 use crate::error::{Result, Span};
 use crate::gate::Op;
 use crate::syntax::{Program, Sym, ast::Names};
-use petgraph::Direction;
 use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
-use petgraph::visit::EdgeRef;
 use smallvec::SmallVec;
 use std::sync::OnceLock;
 
@@ -128,18 +134,89 @@ impl StageNames {
     }
 }
 
-/// The gate DAG of a program.
+/// The edges of a DAG under construction or built: every gate's inputs in
+/// operand order, and every gate's consumers.
 ///
-/// Beside petgraph's graph it keeps a compact index of every gate's inputs
-/// (compressed sparse rows): the passes read a gate's inputs millions of times,
-/// and a slice is far cheaper than walking and sorting petgraph's edge lists.
-/// A gate's incoming edges are added together, in operand order, so the edge of
-/// operand `slot` of gate `g` has index `in_start[g] + slot`.
+/// An edge runs from an input to the gate that consumes it. A gate's incoming
+/// edges are added together, in operand order, so the edge of operand `slot` of
+/// gate `g` has index `in_start[g] + slot`. Consumers are a singly linked list
+/// per gate, newest first, threaded through the edges: `out_head[g]` is the
+/// newest edge out of `g`, and `out[e]` the consumer of edge `e` and the next
+/// edge out of the same input.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Edges {
+    /// Gate `g`'s inputs are `in_list[in_start[g]..in_start[g + 1]]`.
+    in_start: Vec<u32>,
+    in_list: Vec<GateId>,
+    /// By gate: its newest outgoing edge, or [`NO_EDGE`].
+    out_head: Vec<u32>,
+    /// By edge: (its consumer, the next edge out of the same input or [`NO_EDGE`]).
+    out: Vec<(GateId, u32)>,
+}
+
+/// The end of a consumer list.
+const NO_EDGE: u32 = u32::MAX;
+
+impl Edges {
+    /// Room for about `gates` gates and `edges` edges.
+    pub(crate) fn with_capacity(gates: usize, edges: usize) -> Edges {
+        let mut in_start = Vec::with_capacity(gates + 1);
+        in_start.push(0);
+        Edges {
+            in_start,
+            in_list: Vec::with_capacity(edges),
+            out_head: Vec::with_capacity(gates),
+            out: Vec::with_capacity(edges),
+        }
+    }
+
+    /// Adds the edges of the next gate, `id`, from its inputs in operand order.
+    pub(crate) fn push_gate(&mut self, id: GateId, inputs: &[GateId]) {
+        debug_assert_eq!(id.index(), self.out_head.len(), "gates in order");
+        for &input in inputs {
+            debug_assert!(input < id, "inputs come before the gate: topological order");
+            let e = self.in_list.len() as u32;
+            self.in_list.push(input);
+            let head = &mut self.out_head[input.index()];
+            self.out.push((id, *head));
+            *head = e;
+        }
+        self.in_start.push(self.in_list.len() as u32);
+        self.out_head.push(NO_EDGE);
+    }
+
+    /// The gate's inputs, in operand order.
+    pub(crate) fn inputs(&self, g: GateId) -> &[GateId] {
+        let g = g.index();
+        &self.in_list[self.in_start[g] as usize..self.in_start[g + 1] as usize]
+    }
+
+    /// The gate's consumers, newest first, one per use: (edge, consumer).
+    pub(crate) fn consumers(&self, g: GateId) -> impl Iterator<Item = (u32, GateId)> + '_ {
+        let mut e = self.out_head[g.index()];
+        std::iter::from_fn(move || {
+            let (consumer, next) = *self.out.get(e as usize)?;
+            let here = e;
+            e = next;
+            Some((here, consumer))
+        })
+    }
+
+    /// How many edges.
+    fn len(&self) -> usize {
+        self.in_list.len()
+    }
+}
+
+/// The gate DAG of a program (see the module's notes on its layout).
 #[derive(Clone, Debug)]
 pub struct Circuit {
-    /// Gates as nodes; an edge runs from an input to the gate that consumes it,
-    /// weighted with the operand position (slot).
-    pub graph: DiGraph<Gate, u8, u32>,
+    /// The gates, in forward (topological) order.
+    gates: Vec<Gate>,
+    /// Their inputs and consumers.
+    edges: Edges,
+    /// [`Circuit::graph`], built once.
+    graph: OnceLock<DiGraph<Gate, u8, u32>>,
     /// The parameters, in order: the header's, or by first appearance.
     pub params: Vec<Param>,
     /// The output gate (the last statement's).
@@ -151,11 +228,10 @@ pub struct Circuit {
     /// What lowering noticed: literals that overflow, unused parameters.
     pub notes: Vec<String>,
     temp_prefix: &'static str,
-    /// For each anonymous gate its number in `t1, t2, …` (forward order); 0 otherwise.
-    temp_numbers: Vec<u32>,
-    /// Gate `g`'s inputs are `in_list[in_start[g]..in_start[g + 1]]`.
-    in_start: Vec<u32>,
-    in_list: Vec<GateId>,
+    /// For each anonymous gate its number in `t1, t2, …` (forward order); 0
+    /// otherwise. Computed on the first label asked for: a results-only run
+    /// never asks.
+    temp_numbers: OnceLock<Vec<u32>>,
     /// [`Circuit::reach`], computed once.
     reach: OnceLock<(Vec<bool>, Vec<bool>)>,
     /// [`Circuit::requires_grad`], computed once.
@@ -163,55 +239,83 @@ pub struct Circuit {
 }
 
 impl Circuit {
-    /// Assembles a circuit from what lowering built: the graph and its input
-    /// index (`in_start`, `in_list`), the parameters, the output, the names'
-    /// table with the stage names given to gates, and the notes.
+    /// Assembles a circuit from what lowering built: the gates and their
+    /// edges, the parameters, the output, the names' table with the stage names
+    /// given to gates, and the notes.
     pub(crate) fn from_parts(
-        graph: DiGraph<Gate, u8, u32>,
-        (in_start, in_list): (Vec<u32>, Vec<GateId>),
+        (gates, edges): (Vec<Gate>, Edges),
         params: Vec<Param>,
         output: GateId,
         output_name: String,
         (names, stage_names): (Names, Vec<(GateId, Sym)>),
         notes: Vec<String>,
     ) -> Circuit {
-        let gates = graph.node_count();
+        let n = gates.len();
         let mut c = Circuit {
-            graph,
+            gates,
+            edges,
+            graph: OnceLock::new(),
             params,
             output,
             output_name,
-            stage_names: StageNames::new(names, stage_names, gates),
+            stage_names: StageNames::new(names, stage_names, n),
             notes,
             temp_prefix: "t",
-            temp_numbers: Vec::new(),
-            in_start,
-            in_list,
+            temp_numbers: OnceLock::new(),
             reach: OnceLock::new(),
             requires: OnceLock::new(),
         };
         c.temp_prefix = pick_temp_prefix(&c);
-        let mut next = 0;
-        c.temp_numbers = c
-            .gates()
-            .map(|g| {
-                let anonymous = !matches!(c.op(g), Op::Input(_) | Op::Const(_))
-                    && g != c.output
-                    && !c.stage_names.contains_key(&g);
-                if anonymous {
-                    next += 1;
-                    next
-                } else {
-                    0
-                }
-            })
-            .collect();
         c
+    }
+
+    /// See [`Circuit::temp_numbers`].
+    fn temp_numbers(&self) -> &[u32] {
+        self.temp_numbers.get_or_init(|| {
+            let mut next = 0;
+            self.gates()
+                .map(|g| {
+                    let anonymous = !matches!(self.op(g), Op::Input(_) | Op::Const(_))
+                        && g != self.output
+                        && !self.stage_names.contains_key(&g);
+                    if anonymous {
+                        next += 1;
+                        next
+                    } else {
+                        0
+                    }
+                })
+                .collect()
+        })
     }
 
     /// The number of gates.
     pub fn len(&self) -> usize {
-        self.graph.node_count()
+        self.gates.len()
+    }
+
+    /// The number of edges: one per operand of each gate.
+    pub fn edge_count(&self) -> usize {
+        self.edges.len()
+    }
+
+    /// The DAG as a petgraph graph, built on first use: gates as nodes, and an
+    /// edge from each input to the gate that consumes it, weighted with the
+    /// operand position (slot). Node and edge indices are the circuit's own
+    /// ([`GateId`], [`Circuit::input_edge`]).
+    pub fn graph(&self) -> &DiGraph<Gate, u8, u32> {
+        self.graph.get_or_init(|| {
+            let mut g = DiGraph::with_capacity(self.len(), self.edge_count());
+            for gate in &self.gates {
+                g.add_node(*gate);
+            }
+            for id in self.gates() {
+                for (slot, input) in self.input_slice(id).iter().enumerate() {
+                    g.add_edge(input.0, id.0, slot as u8);
+                }
+            }
+            g
+        })
     }
 
     /// True when there is no gate (never, for a parsed program).
@@ -221,17 +325,17 @@ impl Circuit {
 
     /// All gates in forward order.
     pub fn gates(&self) -> impl DoubleEndedIterator<Item = GateId> + ExactSizeIterator {
-        self.graph.node_indices().map(GateId)
+        (0..self.len()).map(|k| GateId(NodeIndex::new(k)))
     }
 
     /// The gate.
     pub fn gate(&self, id: GateId) -> &Gate {
-        &self.graph[id.0]
+        &self.gates[id.index()]
     }
 
     /// The gate's operation.
     pub fn op(&self, id: GateId) -> Op {
-        self.graph[id.0].op
+        self.gates[id.index()].op
     }
 
     /// The gate's inputs, in operand order.
@@ -241,18 +345,17 @@ impl Circuit {
 
     /// The gate's inputs, in operand order, without a copy.
     pub fn input_slice(&self, id: GateId) -> &[GateId] {
-        let g = id.index();
-        &self.in_list[self.in_start[g] as usize..self.in_start[g + 1] as usize]
+        self.edges.inputs(id)
     }
 
     /// The edge that carries operand `slot` into the gate.
     pub fn input_edge(&self, id: GateId, slot: usize) -> EdgeIndex<u32> {
-        EdgeIndex::new(self.in_start[id.index()] as usize + slot)
+        EdgeIndex::new(self.edges.in_start[id.index()] as usize + slot)
     }
 
     /// The edges into a gate, in operand order: (edge, slot, input).
     pub fn input_edges(&self, id: GateId) -> SmallVec<[(EdgeIndex<u32>, usize, GateId); 3]> {
-        let start = self.in_start[id.index()] as usize;
+        let start = self.edges.in_start[id.index()] as usize;
         self.input_slice(id)
             .iter()
             .enumerate()
@@ -264,9 +367,12 @@ impl Circuit {
     /// twice, as `x*x` does, appears twice): (edge, slot, consumer).
     pub fn consumers(&self, id: GateId) -> Vec<(EdgeIndex<u32>, usize, GateId)> {
         let mut v: Vec<_> = self
-            .graph
-            .edges_directed(id.0, Direction::Outgoing)
-            .map(|e| (e.id(), usize::from(*e.weight()), GateId(e.target())))
+            .edges
+            .consumers(id)
+            .map(|(e, user)| {
+                let slot = e - self.edges.in_start[user.index()];
+                (EdgeIndex::new(e as usize), slot as usize, user)
+            })
             .collect();
         v.sort_unstable();
         v
@@ -300,7 +406,8 @@ impl Circuit {
                 Op::Input(i) => out.push_str(&self.params[i as usize].name),
                 Op::Const(c) => out.push_str(&crate::print::number(c)),
                 _ => {
-                    let _ = write!(out, "{}{}", self.temp_prefix, self.temp_numbers[id.index()]);
+                    let k = self.temp_numbers()[id.index()];
+                    let _ = write!(out, "{}{k}", self.temp_prefix);
                 }
             }
         }
@@ -491,6 +598,33 @@ mod tests {
                 .message
                 .contains("before it is defined")
         );
+    }
+
+    /// petgraph's view has the circuit's gates and edges under the same
+    /// indices, and agrees with the flat lists on inputs and consumers.
+    #[test]
+    fn the_petgraph_view_is_the_circuit() {
+        use petgraph::visit::EdgeRef;
+        let c = lower_src("a = x * y; b = a * a + x; c = max(b, a) - y; c * a").unwrap();
+        let g = c.graph();
+        assert_eq!((g.node_count(), g.edge_count()), (c.len(), c.edge_count()));
+        assert!(!petgraph::algo::is_cyclic_directed(g));
+        for id in c.gates() {
+            assert_eq!(g[id.0].op, c.op(id));
+            for (edge, slot, input) in c.input_edges(id) {
+                let e = g.edge_endpoints(edge).unwrap();
+                assert_eq!((e, g[edge] as usize), ((input.0, id.0), slot));
+            }
+            let mut from_view: Vec<_> = g
+                .edges_directed(id.0, petgraph::Direction::Outgoing)
+                .map(|e| (e.id(), usize::from(*e.weight()), GateId(e.target())))
+                .collect();
+            from_view.sort_unstable();
+            assert_eq!(c.consumers(id), from_view, "consumers of {}", c.label(id));
+        }
+        // `a` feeds `a * a` twice, `max` once and the output once.
+        let a = c.stage_names.iter().find(|(_, n)| *n == "a").unwrap().0;
+        assert_eq!(c.consumers(a).len(), 4);
     }
 
     #[test]

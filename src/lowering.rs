@@ -10,12 +10,11 @@
 
 use crate::error::{Error, Result, Span};
 use crate::gate::Op;
-use crate::graph::{Circuit, Gate, GateId, Param};
+use crate::graph::{Circuit, Edges, Gate, GateId, Param};
 use crate::syntax::ast::{Ast, Names};
 use crate::syntax::{Expr, ExprId, Program, Stmt, StmtKind, Sym, parse};
 use hashbrown::HashTable;
-use petgraph::Direction;
-use petgraph::graph::DiGraph;
+use petgraph::graph::NodeIndex;
 use smallvec::SmallVec;
 use std::hash::{BuildHasher, Hash, Hasher};
 
@@ -130,17 +129,19 @@ enum Mode {
 /// the whole run here).
 type Fx = rustc_hash::FxBuildHasher;
 
-/// The gates built so far, with the compact input index [`Circuit`] keeps.
+/// The gates built so far and their edges, as [`Circuit`] keeps them.
 struct Dag {
-    graph: DiGraph<Gate, u8, u32>,
-    in_start: Vec<u32>,
-    in_list: Vec<GateId>,
+    gates: Vec<Gate>,
+    edges: Edges,
 }
 
 impl Dag {
     fn inputs(&self, g: GateId) -> &[GateId] {
-        let g = g.index();
-        &self.in_list[self.in_start[g] as usize..self.in_start[g + 1] as usize]
+        self.edges.inputs(g)
+    }
+
+    fn op(&self, g: GateId) -> Op {
+        self.gates[g.index()].op
     }
 }
 
@@ -199,14 +200,11 @@ struct Lowering {
 impl Lowering {
     /// `n`: about how many gates to expect.
     fn new(n: usize, mode: Mode) -> Self {
-        let mut in_start = Vec::with_capacity(n + 1);
-        in_start.push(0);
         Lowering {
             mode,
             dag: Dag {
-                graph: DiGraph::with_capacity(n, n * 2),
-                in_start,
-                in_list: Vec::with_capacity(n * 2),
+                gates: Vec::with_capacity(n),
+                edges: Edges::with_capacity(n, n * 2),
             },
             memo: HashTable::new(),
             fanout: Vec::with_capacity(n),
@@ -237,14 +235,9 @@ impl Lowering {
             return g;
         }
         let dag = &mut self.dag;
-        let id = GateId(dag.graph.add_node(Gate { op, span }));
-        for (slot, &input) in inputs.iter().enumerate() {
-            debug_assert!(input < id, "inputs come before the gate: topological order");
-            let e = dag.graph.add_edge(input.0, id.0, slot as u8);
-            debug_assert_eq!(e.index(), dag.in_list.len(), "edges in operand order");
-            dag.in_list.push(input);
-        }
-        dag.in_start.push(dag.in_list.len() as u32);
+        let id = GateId(NodeIndex::new(dag.gates.len()));
+        dag.gates.push(Gate { op, span });
+        dag.edges.push_gate(id, inputs);
         self.fanout.push(0);
         if inputs.is_empty() {
             self.remember(id);
@@ -261,9 +254,9 @@ impl Lowering {
                 // input passes the limit, which happens once.
                 let mut consumers: SmallVec<[GateId; 16]> = self
                     .dag
-                    .graph
-                    .neighbors_directed(input.0, Direction::Outgoing)
-                    .map(GateId)
+                    .edges
+                    .consumers(input)
+                    .map(|(_, c)| c)
                     .filter(|&c| c != id)
                     .collect();
                 consumers.sort_unstable();
@@ -280,14 +273,12 @@ impl Lowering {
     /// An existing gate equal to `op(inputs)`.
     fn find(&self, op: Op, inputs: &[GateId]) -> Option<GateId> {
         let dag = &self.dag;
-        let same = |g: GateId| dag.graph[g.0].op == op && dag.inputs(g) == inputs;
+        let same = |g: GateId| dag.op(g) == op && dag.inputs(g) == inputs;
         let narrowest = inputs.iter().min_by_key(|i| self.fanout[i.index()]);
         match narrowest {
-            Some(i) if self.fanout[i.index()] <= SCAN_FANOUT => dag
-                .graph
-                .neighbors_directed(i.0, Direction::Outgoing)
-                .map(GateId)
-                .find(|&g| same(g)),
+            Some(&i) if self.fanout[i.index()] <= SCAN_FANOUT => {
+                dag.edges.consumers(i).map(|(_, g)| g).find(|&g| same(g))
+            }
             _ => self.memo.find(key_hash(op, inputs), |&g| same(g)).copied(),
         }
     }
@@ -306,13 +297,13 @@ impl Lowering {
 
     fn remember(&mut self, g: GateId) {
         let dag = &self.dag;
-        let hash = key_hash(dag.graph[g.0].op, dag.inputs(g));
+        let hash = key_hash(dag.op(g), dag.inputs(g));
         debug_assert!(
             self.memo.find(hash, |&x| x == g).is_none(),
             "a gate goes in the table once"
         );
         self.memo
-            .insert_unique(hash, g, |&g| key_hash(dag.graph[g.0].op, dag.inputs(g)));
+            .insert_unique(hash, g, |&g| key_hash(dag.op(g), dag.inputs(g)));
     }
 
     fn bound(&mut self, name: Sym) -> &mut Option<GateId> {
@@ -531,14 +522,9 @@ impl Lowering {
                     .map_or_else(|| "f_out".into(), str::to_string)
             }
         };
-        let Dag {
-            graph,
-            in_start,
-            in_list,
-        } = self.dag;
+        let Dag { gates, edges } = self.dag;
         Circuit::from_parts(
-            graph,
-            (in_start, in_list),
+            (gates, edges),
             self.params,
             output,
             output_name,

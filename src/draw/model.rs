@@ -257,7 +257,7 @@ pub fn build(a: &Analysis, opts: &Options, reveal: Reveal) -> Diagram {
     };
 
     let req = c.requires_grad();
-    let mut wires = Vec::with_capacity(c.graph.edge_count() + 1);
+    let mut wires = Vec::with_capacity(c.edge_count() + 1);
     for g in c.gates() {
         let op = c.op(g);
         let ins = c.input_edges(g);

@@ -465,7 +465,7 @@ pub fn general_backward(
 
 /// Empty gradients: one per gate, and one per edge when `edges` is set (else none).
 fn gradient_slots(c: &Circuit, edges: bool) -> (Vec<Option<Value>>, Vec<Option<Value>>) {
-    let per_edge = if edges { c.graph.edge_count() } else { 0 };
+    let per_edge = if edges { c.edge_count() } else { 0 };
     (vec![None; c.len()], vec![None; per_edge])
 }
 
