@@ -3,16 +3,16 @@
 //! are one gate with several consumers.
 //!
 //! Two ways in. [`lower`] takes a whole parsed [`Program`]. [`parse_and_lower`]
-//! lowers each statement as soon as it is parsed and then forgets its syntax
-//! tree, so a million-stage program never holds one; when anything at all goes
-//! wrong it starts over the first way, so that errors are exactly those of
-//! [`parse`] then [`lower`].
+//! has the parser hand each node over as it is reduced and makes its gate at
+//! once (lowering is the parser's [`Build`]), so a million-stage program never
+//! has a syntax tree; when anything at all goes wrong it starts over the first
+//! way, so that errors are exactly those of [`parse`] then [`lower`].
 
 use crate::error::{Error, Result, Span};
 use crate::gate::Op;
 use crate::graph::{Circuit, Edges, Gate, GateId, Param};
 use crate::syntax::ast::{Ast, Names};
-use crate::syntax::{Expr, ExprId, Program, Stmt, StmtKind, Sym, parse};
+use crate::syntax::{Build, Expr, ExprId, Parsed, Program, Stmt, StmtKind, Sym, parse};
 use hashbrown::HashTable;
 use petgraph::graph::NodeIndex;
 use smallvec::SmallVec;
@@ -40,7 +40,8 @@ pub fn lower(program: &Program) -> Result<Circuit> {
     Ok(l.finish(ast.names.clone()))
 }
 
-/// Parses and lowers `src` a statement at a time (see the module's notes).
+/// Parses and lowers `src` in one pass, with no syntax tree (see the module's
+/// notes).
 /// The program it returns has no statements: only the circuit is kept.
 ///
 /// A header that is not the first statement (`f(x, y) = h9` at the end, naming
@@ -97,18 +98,69 @@ fn stream(
     if let Some(h) = header {
         l.predeclare(src, h).ok()?;
     }
-    let mut ok = true;
-    let mut k = 0;
-    let names = crate::syntax::parse_each(src, &first, &mut |ast: &Ast, stmt: &Stmt| {
-        ok = ok && l.streamed(ast, stmt, k).is_ok();
-        k += 1;
-        ok
-    });
+    let parsed = crate::syntax::parse_into(src, &first, &mut l);
     *late = l.late.take();
     let seen = header.is_none() || l.predeclared.as_ref().is_some_and(|p| p.seen);
-    match names {
-        Ok(names) if ok && seen => Some(l.finish(names)),
+    match parsed {
+        Ok(ast) if !l.failed && seen => {
+            // The parser's notes on literals, all of them, in order.
+            l.notes.extend(ast.notes);
+            l.literals_dropped = ast.notes_dropped;
+            Some(l.finish(ast.names))
+        }
         _ => None,
+    }
+}
+
+/// What a [`Build`] hands back once lowering has failed: never looked at, as
+/// nothing more is lowered.
+fn dead() -> GateId {
+    GateId(NodeIndex::end())
+}
+
+/// Lowering straight from the parser: each node becomes a gate as it is
+/// reduced, with no syntax tree in between. The first statement that cannot
+/// be lowered this way (see [`Mode::Streaming`]) ends it: `failed` is set and
+/// the rest is only parsed.
+impl Build for Lowering {
+    type Id = GateId;
+
+    fn num(&mut self, _: &mut Ast, x: f64, span: Span) -> GateId {
+        if self.failed {
+            return dead();
+        }
+        self.add(Op::Const(x), &[], span)
+    }
+
+    fn name(&mut self, ast: &mut Ast, sym: Sym, span: Span) -> GateId {
+        if self.failed {
+            return dead();
+        }
+        let resolved = self.resolve(ast, sym, span, None, &[], self.count);
+        resolved.unwrap_or_else(|_| {
+            self.failed = true;
+            dead()
+        })
+    }
+
+    fn apply(&mut self, _: &mut Ast, op: Op, args: &[GateId], span: Span) -> GateId {
+        if self.failed {
+            return dead();
+        }
+        self.add(op, args, span)
+    }
+
+    fn header(&mut self, ast: &Ast, name: (Sym, Span), params: &[(Sym, Span)]) {
+        if !self.failed && self.streamed_header(ast, name, params).is_err() {
+            self.failed = true;
+        }
+    }
+
+    fn statement(&mut self, ast: &Ast, stmt: Parsed<GateId>) {
+        if !self.failed && self.bind(ast, &stmt.kind, stmt.name, stmt.body).is_err() {
+            self.failed = true;
+        }
+        self.count += 1;
     }
 }
 
@@ -195,6 +247,10 @@ struct Lowering {
     literal_notes: usize,
     /// Literal notes the parser counted but did not keep.
     literals_dropped: usize,
+    /// How many statements have been lowered straight from the parser.
+    count: usize,
+    /// Lowering straight from the parser has met what it cannot lower.
+    failed: bool,
 }
 
 impl Lowering {
@@ -219,6 +275,8 @@ impl Lowering {
             late: None,
             literal_notes: 0,
             literals_dropped: 0,
+            count: 0,
+            failed: false,
         }
     }
 
@@ -363,58 +421,61 @@ impl Lowering {
 
     /// The header's parameters, in its order.
     fn header(&mut self, ast: &Ast, h: &Stmt) -> Result<()> {
-        let StmtKind::Header { params } = &h.kind else {
+        let (StmtKind::Header { params }, Some((name, _))) = (&h.kind, h.name) else {
             unreachable!()
         };
-        for &(name, span) in params {
-            if self.bound(name).is_some() {
+        self.declare(ast, name, params)
+    }
+
+    /// Declares the header `name(params…)`'s parameters, in its order.
+    fn declare(&mut self, ast: &Ast, name: Sym, params: &[(Sym, Span)]) -> Result<()> {
+        for &(param, span) in params {
+            if self.bound(param).is_some() {
                 return Err(Error::syntax(
                     span,
-                    format!("parameter `{}` is listed twice", ast.name(name)),
+                    format!("parameter `{}` is listed twice", ast.name(param)),
                 )
                 .label("listed again here"));
             }
-            self.param(ast, name, span);
+            self.param(ast, param, span);
         }
-        self.header_name = h.name.map(|(n, _)| n);
+        self.header_name = Some(name);
         Ok(())
     }
 
-    /// Statement `k` as the streaming path meets it: a header must come first.
-    fn streamed(&mut self, ast: &Ast, stmt: &Stmt, k: usize) -> Result<()> {
-        if let StmtKind::Header { params } = &stmt.kind {
-            let declared = self.predeclared.as_mut().filter(|p| {
-                !p.seen
-                    && stmt.name.map(|(n, _)| n) == Some(p.name)
-                    && params.iter().map(|&(s, _)| s).eq(p.params.iter().copied())
-            });
-            if let Some(p) = declared {
-                p.seen = true;
-                return self.statement(ast, stmt, k, &[], Some(stmt));
-            }
-            if k > 0 || self.predeclared.is_some() {
-                if self.predeclared.is_none()
-                    && let Some((_, name)) = stmt.name
-                {
-                    // Declared first, on a second pass (see `parse_and_lower`).
-                    self.late = Some(LateHeader {
-                        name,
-                        params: params.iter().map(|&(_, s)| s).collect(),
-                    });
-                }
-                return Err(Error::new(
-                    crate::error::ErrorKind::Syntax,
-                    "a header after other statements: declared first on a second pass",
-                ));
-            }
-            self.header(ast, stmt)?;
-            return self.statement(ast, stmt, k, &[], Some(stmt));
+    /// A header met by the parser before its body, on the streaming path: it
+    /// must be the first statement, or the late header declared first.
+    fn streamed_header(
+        &mut self,
+        ast: &Ast,
+        (name, name_span): (Sym, Span),
+        params: &[(Sym, Span)],
+    ) -> Result<()> {
+        let declared = self.predeclared.as_mut().filter(|p| {
+            !p.seen && name == p.name && params.iter().map(|&(s, _)| s).eq(p.params.iter().copied())
+        });
+        if let Some(p) = declared {
+            p.seen = true;
+            return Ok(());
         }
-        self.statement(ast, stmt, k, &[], None)
+        if self.count > 0 || self.predeclared.is_some() {
+            if self.predeclared.is_none() {
+                // Declared first, on a second pass (see `parse_and_lower`).
+                self.late = Some(LateHeader {
+                    name: name_span,
+                    params: params.iter().map(|&(_, s)| s).collect(),
+                });
+            }
+            return Err(Error::new(
+                crate::error::ErrorKind::Syntax,
+                "a header after other statements: declared first on a second pass",
+            ));
+        }
+        self.declare(ast, name, params)
     }
 
-    /// Lowers statement `k`. `defined_at` gives, by symbol, the first statement
-    /// that defines each stage (the whole-program path only).
+    /// Lowers statement `k` of a whole program. `defined_at` gives, by symbol,
+    /// the first statement that defines each stage.
     fn statement(
         &mut self,
         ast: &Ast,
@@ -423,7 +484,6 @@ impl Lowering {
         defined_at: &[usize],
         header: Option<&Stmt>,
     ) -> Result<()> {
-        let text = |sym: Sym| ast.name(sym);
         // The parser's notes on literals so far (it keeps them across statements).
         self.notes
             .extend(ast.notes[self.literal_notes..].iter().cloned());
@@ -436,31 +496,7 @@ impl Lowering {
             let span = ast.span(id);
             let gate = match ast.expr(id) {
                 Expr::Num(x) => self.add(Op::Const(*x), &[], span),
-                &Expr::Name(name) => match *self.bound(name) {
-                    Some(g) => g,
-                    None => {
-                        let name_text = text(name);
-                        if let Some(h) = header.filter(|_| self.mode == Mode::Whole) {
-                            return Err(not_in_header(ast, h, name_text, span));
-                        }
-                        if defined_at
-                            .get(name.index())
-                            .is_some_and(|&d| d != usize::MAX && d >= k)
-                        {
-                            return Err(Error::syntax(
-                                span,
-                                format!("`{name_text}` is used before it is defined"),
-                            )
-                            .label("used here")
-                            .help("define a stage before the statements that use it"));
-                        }
-                        if self.mode == Mode::Streaming && self.header_name.is_some() {
-                            // Not in the header: the whole-program path says so.
-                            return Err(Error::syntax(span, "not a parameter"));
-                        }
-                        self.param(ast, name, span)
-                    }
-                },
+                &Expr::Name(name) => self.resolve(ast, name, span, header, defined_at, k)?,
                 Expr::Apply { op, .. } => {
                     let mut inputs: SmallVec<[GateId; 4]> = SmallVec::new();
                     for a in ast.args(id) {
@@ -472,17 +508,66 @@ impl Lowering {
             self.gate_of.push(gate);
         }
         let gate = self.gate_of[stmt.body.index() - first];
-        if let Some((name, span)) = stmt.name {
-            if let StmtKind::Stage = stmt.kind {
+        self.bind(ast, &stmt.kind, stmt.name, gate)
+    }
+
+    /// The gate a name in statement `k` stands for: what it is bound to, or a
+    /// new parameter. `header` and `defined_at`, on the whole-program path,
+    /// tell a name the header leaves out and a stage used before it is defined.
+    fn resolve(
+        &mut self,
+        ast: &Ast,
+        name: Sym,
+        span: Span,
+        header: Option<&Stmt>,
+        defined_at: &[usize],
+        k: usize,
+    ) -> Result<GateId> {
+        if let Some(g) = *self.bound(name) {
+            return Ok(g);
+        }
+        let name_text = ast.name(name);
+        if let Some(h) = header.filter(|_| self.mode == Mode::Whole) {
+            return Err(not_in_header(ast, h, name_text, span));
+        }
+        if defined_at
+            .get(name.index())
+            .is_some_and(|&d| d != usize::MAX && d >= k)
+        {
+            return Err(
+                Error::syntax(span, format!("`{name_text}` is used before it is defined"))
+                    .label("used here")
+                    .help("define a stage before the statements that use it"),
+            );
+        }
+        if self.mode == Mode::Streaming && self.header_name.is_some() {
+            // Not in the header: the whole-program path says so.
+            return Err(Error::syntax(span, "not a parameter"));
+        }
+        Ok(self.param(ast, name, span))
+    }
+
+    /// Ends a statement whose body is `gate`: a stage's name is bound to it,
+    /// and it is the output so far.
+    fn bind(
+        &mut self,
+        ast: &Ast,
+        kind: &StmtKind,
+        name: Option<(Sym, Span)>,
+        gate: GateId,
+    ) -> Result<()> {
+        if let Some((name, span)) = name {
+            if let StmtKind::Stage = kind {
                 if self.bound(name).is_some() {
-                    let what = if self.params.iter().any(|p| p.name == text(name)) {
+                    let text = ast.name(name);
+                    let what = if self.params.iter().any(|p| p.name == text) {
                         "a parameter"
                     } else {
                         "a stage"
                     };
                     return Err(Error::syntax(
                         span,
-                        format!("`{}` is already defined as {what}", text(name)),
+                        format!("`{text}` is already defined as {what}"),
                     )
                     .label("defined again here")
                     .help("give each stage its own name"));
@@ -491,7 +576,7 @@ impl Lowering {
             }
             self.stage_names.push((gate, name));
         }
-        self.last = Some((gate, stmt.name.map(|(n, _)| n)));
+        self.last = Some((gate, name.map(|(n, _)| n)));
         Ok(())
     }
 

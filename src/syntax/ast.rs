@@ -96,8 +96,8 @@ pub struct Ast {
     /// The names the nodes (and the statements) refer to.
     pub names: Names,
     /// What the parser noticed about literals: one too large or too small for a
-    /// 64-bit float, at most [`Ast::MAX_NOTES`] of them (kept when the nodes are
-    /// cleared, so that lowering a statement at a time sees them all).
+    /// 64-bit float, at most [`Ast::MAX_NOTES`] of them (kept here also when
+    /// the parser builds gates rather than nodes).
     pub notes: Vec<String>,
     /// How many more such literals there were.
     pub notes_dropped: usize,
@@ -166,13 +166,6 @@ impl Ast {
     /// The node.
     pub fn expr(&self, id: ExprId) -> &Expr {
         &self.nodes[id.index()]
-    }
-
-    /// Forgets every node, keeping the names: the next node is 0 again.
-    pub fn clear_nodes(&mut self) {
-        self.nodes.clear();
-        self.spans.clear();
-        self.args.clear();
     }
 
     /// The text of a name.

@@ -6,4 +6,4 @@ mod parser;
 
 pub use ast::{Ast, Expr, ExprId, Program, Stmt, StmtKind, Sym};
 pub use parser::parse;
-pub(crate) use parser::{parse_each, trailing_header};
+pub(crate) use parser::{Build, Parsed, parse_into, trailing_header};

@@ -1,10 +1,9 @@
 //! The expression machine: operator precedence with explicit stacks (a
 //! shunting-yard machine), and the errors it reports.
 
-use super::Parser;
+use super::{Build, Parser};
 use crate::error::{Error, Result, Span};
 use crate::gate::{self, Arity, Op, prec};
-use crate::syntax::ast::{Expr, ExprId};
 use crate::syntax::lexer::{Tok, Token, number_value};
 
 /// What sits on the operator stack.
@@ -38,8 +37,11 @@ impl Item {
     }
 }
 
-impl<'a> Parser<'a> {
-    pub(super) fn expression(&mut self) -> Result<ExprId> {
+/// An operand: its node and its place.
+type Operand<Id> = (Id, Span);
+
+impl<'a, B: Build> Parser<'a, B> {
+    pub(super) fn expression(&mut self) -> Result<Operand<B::Id>> {
         let mut ops = std::mem::take(&mut self.ops);
         let mut out = std::mem::take(&mut self.out);
         let mut args = std::mem::take(&mut self.args);
@@ -55,9 +57,9 @@ impl<'a> Parser<'a> {
     fn machine(
         &mut self,
         ops: &mut Vec<Item>,
-        out: &mut Vec<ExprId>,
-        args: &mut Vec<ExprId>,
-    ) -> Result<ExprId> {
+        out: &mut Vec<Operand<B::Id>>,
+        args: &mut Vec<Operand<B::Id>>,
+    ) -> Result<Operand<B::Id>> {
         let mut depth = 0usize;
         loop {
             // Expecting a value.
@@ -67,8 +69,8 @@ impl<'a> Parser<'a> {
                     self.advance(1);
                     let text = self.text(t.span);
                     let x = number_value(text);
-                    self.program.ast.note_literal(text, x);
-                    out.push(self.program.ast.push(Expr::Num(x), t.span));
+                    self.ast.note_literal(text, x);
+                    out.push((self.build.num(&mut self.ast, x, t.span), t.span));
                 }
                 Tok::Name if self.peek_at(1) == Tok::LParen => {
                     let name = self.text(t.span);
@@ -92,7 +94,7 @@ impl<'a> Parser<'a> {
                 Tok::Name => {
                     self.advance(1);
                     let name = self.sym(t.span);
-                    out.push(self.program.ast.push(Expr::Name(name), t.span));
+                    out.push((self.build.name(&mut self.ast, name, t.span), t.span));
                 }
                 Tok::LParen => {
                     self.advance(1);
@@ -198,7 +200,7 @@ impl<'a> Parser<'a> {
                                 Tok::RParen,
                             ) => {
                                 args.push(pop(out)?);
-                                let list: smallvec::SmallVec<[ExprId; 4]> =
+                                let list: smallvec::SmallVec<[Operand<B::Id>; 4]> =
                                     args.drain(args_from..).collect();
                                 let span = name.to(t.span);
                                 if !arity.accepts(list.len()) {
@@ -209,13 +211,13 @@ impl<'a> Parser<'a> {
                                         span,
                                     ));
                                 }
-                                out.push(self.call(op, &list, span));
+                                out.push((self.call(op, &list, span), span));
                             }
                             (Some(Item::Index { open, args_from }), Tok::RBrack) => {
                                 args.push(pop(out)?);
-                                let list: smallvec::SmallVec<[ExprId; 4]> =
+                                let list: smallvec::SmallVec<[Operand<B::Id>; 4]> =
                                     args.drain(args_from..).collect();
-                                let span = self.program.ast.span(list[0]).to(t.span);
+                                let span = list[0].1.to(t.span);
                                 if list.len() > 3 {
                                     return Err(Error::syntax(
                                         open.to(t.span),
@@ -225,7 +227,10 @@ impl<'a> Parser<'a> {
                                         ),
                                     ));
                                 }
-                                out.push(self.program.ast.apply(Op::Index, &list, span));
+                                let ids: smallvec::SmallVec<[B::Id; 4]> =
+                                    list.iter().map(|&(id, _)| id).collect();
+                                let id = self.build.apply(&mut self.ast, Op::Index, &ids, span);
+                                out.push((id, span));
                             }
                             (Some(item), _) => return Err(self.mismatched(item, t)),
                             (None, _) => {
@@ -276,15 +281,16 @@ impl<'a> Parser<'a> {
     }
 
     /// `max(a, b, c)` becomes `max(max(a, b), c)`: every gate has a fixed arity.
-    fn call(&mut self, op: Op, list: &[ExprId], span: Span) -> ExprId {
-        let ast = &mut self.program.ast;
+    fn call(&mut self, op: Op, list: &[Operand<B::Id>], span: Span) -> B::Id {
+        let ids: smallvec::SmallVec<[B::Id; 4]> = list.iter().map(|&(id, _)| id).collect();
+        let (build, ast) = (&mut self.build, &mut self.ast);
         if !matches!(op, Op::Max | Op::Min) {
             // A fixed-arity function takes all its arguments (`scatter(x, v, i, j)`).
-            return ast.apply(op, list, span);
+            return build.apply(ast, op, &ids, span);
         }
-        let mut acc = ast.apply(op, &list[..list.len().min(2)], span);
-        for &a in list.iter().skip(2) {
-            acc = ast.apply(op, &[acc, a], span);
+        let mut acc = build.apply(ast, op, &ids[..ids.len().min(2)], span);
+        for &a in ids.iter().skip(2) {
+            acc = build.apply(ast, op, &[acc, a], span);
         }
         acc
     }
@@ -311,26 +317,30 @@ impl<'a> Parser<'a> {
         .label(format!("expected `{want}` here"))
     }
 
-    fn reduce_to_bracket(&mut self, ops: &mut Vec<Item>, out: &mut Vec<ExprId>) -> Result<()> {
+    fn reduce_to_bracket(
+        &mut self,
+        ops: &mut Vec<Item>,
+        out: &mut Vec<Operand<B::Id>>,
+    ) -> Result<()> {
         while ops.last().is_some_and(|i| i.prec().is_some()) {
             self.reduce(ops, out)?;
         }
         Ok(())
     }
 
-    fn reduce(&mut self, ops: &mut Vec<Item>, out: &mut Vec<ExprId>) -> Result<()> {
-        let ast = &mut self.program.ast;
+    fn reduce(&mut self, ops: &mut Vec<Item>, out: &mut Vec<Operand<B::Id>>) -> Result<()> {
+        let (build, ast) = (&mut self.build, &mut self.ast);
         match ops.pop() {
             Some(Item::Binary(op)) => {
-                let b = pop(out)?;
-                let a = pop(out)?;
-                let span = ast.span(a).to(ast.span(b));
-                out.push(ast.apply(op, &[a, b], span));
+                let (b, b_span) = pop(out)?;
+                let (a, a_span) = pop(out)?;
+                let span = a_span.to(b_span);
+                out.push((build.apply(ast, op, &[a, b], span), span));
             }
             Some(Item::Negate(s)) => {
-                let a = pop(out)?;
-                let span = s.to(ast.span(a));
-                out.push(ast.apply(Op::Neg, &[a], span));
+                let (a, a_span) = pop(out)?;
+                let span = s.to(a_span);
+                out.push((build.apply(ast, Op::Neg, &[a], span), span));
             }
             _ => return Err(internal()),
         }
@@ -338,7 +348,7 @@ impl<'a> Parser<'a> {
     }
 }
 
-fn pop(out: &mut Vec<ExprId>) -> Result<ExprId> {
+fn pop<T>(out: &mut Vec<T>) -> Result<T> {
     out.pop().ok_or_else(internal)
 }
 

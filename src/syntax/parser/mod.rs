@@ -7,9 +7,10 @@
 //! Nodes are created as operators are reduced, which is post-order: children
 //! before parents.
 
-use super::ast::{ExprId, Program, Stmt, StmtKind, Sym};
+use super::ast::{Ast, Expr, ExprId, Program, Stmt, StmtKind, Sym};
 use super::lexer::{Lexer, Tok, Token};
 use crate::error::{Error, Result, Span};
+use crate::gate::Op;
 
 /// Parses a program.
 ///
@@ -18,40 +19,121 @@ use crate::error::{Error, Result, Span};
 /// assert_eq!(p.ast.bracketed(p.stmts[0].body), "((-(x ^ 2)) + y)");
 /// ```
 pub fn parse(src: &str) -> Result<Program> {
-    let mut p = Parser::new(src);
-    p.run(None)?;
-    Ok(p.program)
+    let mut p = Parser::new(src, Tree::default());
+    p.run()?;
+    Ok(Program {
+        ast: p.ast,
+        stmts: p.build.stmts,
+    })
 }
 
-/// Parses `src` a statement at a time: `each` gets every statement with the
-/// syntax tree of that statement alone (its nodes start at 0), which is then
-/// forgotten. Once `each` returns `false` it is not called again, but the rest
-/// is still parsed, so that the errors are [`parse`]'s. Returns the names.
+/// Parses `src` into `build`, which is handed each node as it is reduced and
+/// each statement as it ends, and never a syntax tree (see [`Build`]). Returns
+/// the names and the literal notes, in an [`Ast`] without nodes.
 ///
 /// The names at `first` (spans into `src`) are interned before anything else,
 /// so that the caller knows their symbols: the k-th distinct one is `Sym(k)`.
-pub(crate) fn parse_each(
-    src: &str,
-    first: &[Span],
-    each: &mut dyn FnMut(&super::Ast, &Stmt) -> bool,
-) -> Result<super::ast::Names> {
-    let mut p = Parser::new(src);
+pub(crate) fn parse_into<B: Build>(src: &str, first: &[Span], build: &mut B) -> Result<Ast> {
+    let mut p = Parser::new(src, build);
     for &span in first {
         p.sym(span);
     }
-    p.run(Some(each))?;
-    Ok(std::mem::take(&mut p.program.ast.names))
+    p.run()?;
+    Ok(p.ast)
 }
 
-/// What [`parse_each`] calls with each statement.
-type Each<'e> = &'e mut dyn FnMut(&super::Ast, &Stmt) -> bool;
+/// What the parser makes of a program as it reads it. Nodes are handed over
+/// in post-order (children before parents) as operators are reduced, and a
+/// statement once it ends.
+///
+/// [`parse`] builds the syntax tree. Lowering a statement at a time builds
+/// gates straight away: a million-stage program then never has a tree, not
+/// even one statement's, to build and walk again (that was a sixth of a
+/// `--summary` run's instructions).
+pub(crate) trait Build {
+    /// A node's handle.
+    type Id: Copy;
+    /// A numeric literal.
+    fn num(&mut self, ast: &mut Ast, x: f64, span: Span) -> Self::Id;
+    /// A name (its text is `ast.name(sym)`).
+    fn name(&mut self, ast: &mut Ast, sym: Sym, span: Span) -> Self::Id;
+    /// `op` applied to arguments already handed over.
+    fn apply(&mut self, ast: &mut Ast, op: Op, args: &[Self::Id], span: Span) -> Self::Id;
+    /// A header `name(params…) =` whose body is about to be parsed.
+    fn header(&mut self, ast: &Ast, name: (Sym, Span), params: &[(Sym, Span)]);
+    /// A statement whose body has been handed over.
+    fn statement(&mut self, ast: &Ast, stmt: Parsed<Self::Id>);
+}
+
+impl<B: Build> Build for &mut B {
+    type Id = B::Id;
+    fn num(&mut self, ast: &mut Ast, x: f64, span: Span) -> B::Id {
+        (**self).num(ast, x, span)
+    }
+    fn name(&mut self, ast: &mut Ast, sym: Sym, span: Span) -> B::Id {
+        (**self).name(ast, sym, span)
+    }
+    fn apply(&mut self, ast: &mut Ast, op: Op, args: &[B::Id], span: Span) -> B::Id {
+        (**self).apply(ast, op, args, span)
+    }
+    fn header(&mut self, ast: &Ast, name: (Sym, Span), params: &[(Sym, Span)]) {
+        (**self).header(ast, name, params)
+    }
+    fn statement(&mut self, ast: &Ast, stmt: Parsed<B::Id>) {
+        (**self).statement(ast, stmt)
+    }
+}
+
+/// A statement as the parser hands it to a [`Build`].
+pub(crate) struct Parsed<Id> {
+    /// Header, stage or bare expression.
+    pub kind: StmtKind,
+    /// The name a header or stage gives, with its place.
+    pub name: Option<(Sym, Span)>,
+    /// The right-hand side.
+    pub body: Id,
+    /// The whole statement's place.
+    pub span: Span,
+}
+
+/// The syntax tree's [`Build`]: nodes in the arena, statements in a list.
+#[derive(Default)]
+struct Tree {
+    stmts: Vec<Stmt>,
+    /// The first node of the statement being parsed.
+    first: u32,
+}
+
+impl Build for Tree {
+    type Id = ExprId;
+    fn num(&mut self, ast: &mut Ast, x: f64, span: Span) -> ExprId {
+        ast.push(Expr::Num(x), span)
+    }
+    fn name(&mut self, ast: &mut Ast, sym: Sym, span: Span) -> ExprId {
+        ast.push(Expr::Name(sym), span)
+    }
+    fn apply(&mut self, ast: &mut Ast, op: Op, args: &[ExprId], span: Span) -> ExprId {
+        ast.apply(op, args, span)
+    }
+    fn header(&mut self, _: &Ast, _: (Sym, Span), _: &[(Sym, Span)]) {}
+    fn statement(&mut self, ast: &Ast, stmt: Parsed<ExprId>) {
+        self.stmts.push(Stmt {
+            kind: stmt.kind,
+            name: stmt.name,
+            body: stmt.body,
+            first: ExprId(self.first),
+            span: stmt.span,
+        });
+        self.first = ast.len() as u32;
+    }
+}
 
 const EOF: Token = Token {
     tok: Tok::Eof,
     span: Span { start: 0, end: 0 },
 };
 
-struct Parser<'a> {
+struct Parser<'a, B: Build> {
     src: &'a str,
     /// Tokens are pulled as the parser goes (a million-stage program never
     /// holds its token list); a lexer error ends the text (as [`Tok::Eof`]) and
@@ -62,24 +144,27 @@ struct Parser<'a> {
     cur: Token,
     next: Token,
     prev: Token,
-    program: Program,
+    /// The names and literal notes, and the nodes if `build` puts them here.
+    ast: Ast,
+    build: B,
     /// The names seen so far, to intern them: those of up to 8 bytes by their
     /// bytes as one number ([`short_key`]), the others by their text.
     short: std::collections::HashMap<u64, Sym, rustc_hash::FxBuildHasher>,
     syms: std::collections::HashMap<&'a str, Sym, foldhash::fast::FixedState>,
     /// The first header's name, once one is parsed.
     first_header: Option<Sym>,
-    // The shunting-yard machine's stacks, kept from one statement to the next.
+    // The shunting-yard machine's stacks, kept from one statement to the next:
+    // operands are (node, place).
     ops: Vec<Item>,
-    out: Vec<ExprId>,
-    args: Vec<ExprId>,
+    out: Vec<(B::Id, Span)>,
+    args: Vec<(B::Id, Span)>,
 }
 
 mod expr;
 use expr::Item;
 
-impl<'a> Parser<'a> {
-    fn new(src: &'a str) -> Parser<'a> {
+impl<'a, B: Build> Parser<'a, B> {
+    fn new(src: &'a str, build: B) -> Parser<'a, B> {
         Parser {
             src,
             lexer: Lexer::new(src),
@@ -87,7 +172,8 @@ impl<'a> Parser<'a> {
             cur: EOF,
             next: EOF,
             prev: EOF,
-            program: Program::default(),
+            ast: Ast::default(),
+            build,
             short: std::collections::HashMap::with_capacity_and_hasher(
                 src.len() / 32,
                 rustc_hash::FxBuildHasher,
@@ -100,10 +186,10 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// The whole text; see [`parse`] and [`parse_each`].
-    fn run(&mut self, each: Option<Each<'_>>) -> Result<()> {
+    /// The whole text; see [`parse`] and [`parse_into`].
+    fn run(&mut self) -> Result<()> {
         self.advance(2);
-        let parsed = self.program(each);
+        let parsed = self.program();
         // A character the lexer rejects is reported before any syntax error, wherever
         // it is: the first such error, as if the whole text had been split first.
         if parsed.is_err() {
@@ -161,7 +247,7 @@ impl<'a> Parser<'a> {
     /// The symbol of the name at `span`.
     fn sym(&mut self, span: Span) -> Sym {
         let src = self.src;
-        let names = &mut self.program.ast.names;
+        let names = &mut self.ast.names;
         // One search of a table, whether the name is new or not.
         match short_key(src.as_bytes(), span) {
             Some(key) => *self
@@ -186,8 +272,7 @@ impl<'a> Parser<'a> {
         Error::syntax(span, format!("expected {expected}, found {found}"))
     }
 
-    fn program(&mut self, mut each: Option<Each<'_>>) -> Result<()> {
-        let streaming = each.is_some();
+    fn program(&mut self) -> Result<()> {
         let mut count = 0usize;
         loop {
             while matches!(self.peek().tok, Tok::Newline | Tok::Semi) {
@@ -203,16 +288,7 @@ impl<'a> Parser<'a> {
                 Tok::Newline | Tok::Semi | Tok::Eof => {}
                 _ => return Err(self.unexpected(t, "the end of the statement")),
             }
-            if !streaming {
-                self.program.stmts.push(stmt);
-                continue;
-            }
-            if let Some(f) = &mut each
-                && !f(&self.program.ast, &stmt)
-            {
-                each = None;
-            }
-            self.program.ast.clear_nodes();
+            self.build.statement(&self.ast, stmt);
         }
         if count == 0 {
             let end = self.src.len();
@@ -222,31 +298,33 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
-    fn statement(&mut self) -> Result<Stmt> {
-        let first = ExprId(self.program.ast.len() as u32);
+    fn statement(&mut self) -> Result<Parsed<B::Id>> {
         let start = self.peek().span;
         if self.peek().tok == Tok::Name && self.peek_at(1) == Tok::Eq {
             let name = self.peek().span;
             self.advance(2);
             let body = self.expression()?;
-            return Ok(self.stmt(StmtKind::Stage, Some(name), body, first, start));
+            return Ok(self.stmt(StmtKind::Stage, Some(name), body, start));
         }
         if let Some((params, after)) = self.header_params() {
             let name = self.peek().span;
             self.advance(after);
             if let Some(first) = self.first_header {
-                let first_name = self.program.ast.name(first);
+                let first_name = self.ast.name(first);
                 return Err(Error::syntax(name, "a program has at most one header")
                     .label("a second header")
                     .help(format!(
                         "`{first_name}(…)` is already the header; write this one as a stage `name = …`"
                     )));
             }
+            // The header's names are known before its body: lowering declares
+            // the parameters first.
+            let named = (self.sym(name), name);
+            let params: Vec<(Sym, Span)> = params.into_iter().map(|s| (self.sym(s), s)).collect();
+            self.first_header = Some(named.0);
+            self.build.header(&self.ast, named, &params);
             let body = self.expression()?;
-            let params = params.into_iter().map(|s| (self.sym(s), s)).collect();
-            let stmt = self.stmt(StmtKind::Header { params }, Some(name), body, first, start);
-            self.first_header = stmt.name.map(|(n, _)| n);
-            return Ok(stmt);
+            return Ok(self.stmt(StmtKind::Header { params }, Some(name), body, start));
         }
         let body = self.expression()?;
         if self.peek().tok == Tok::Eq {
@@ -255,23 +333,20 @@ impl<'a> Parser<'a> {
                 .label("only a name or a header can stand left of `=`")
                 .help("a stage is written `name = expression`, a header `f(x, y) = expression`"));
         }
-        Ok(self.stmt(StmtKind::Expr, None, body, first, start))
+        Ok(self.stmt(StmtKind::Expr, None, body, start))
     }
 
     fn stmt(
         &mut self,
         kind: StmtKind,
         name: Option<Span>,
-        body: ExprId,
-        first: ExprId,
+        (body, end): (B::Id, Span),
         start: Span,
-    ) -> Stmt {
-        let end = self.program.ast.span(body);
-        Stmt {
+    ) -> Parsed<B::Id> {
+        Parsed {
             kind,
             name: name.map(|s| (self.sym(s), s)),
             body,
-            first,
             span: start.to(end),
         }
     }
