@@ -4,7 +4,7 @@
 //!
 //! Two ways in. [`lower`] takes a whole parsed [`Program`]. [`parse_and_lower`]
 //! has the parser hand each node over as it is reduced and makes its gate at
-//! once (lowering is the parser's [`Build`]), so a million-stage program never
+//! once (lowering is the parser's `Build`), so a million-stage program never
 //! has a syntax tree; when anything at all goes wrong it starts over the first
 //! way, so that errors are exactly those of [`parse`] then [`lower`].
 
