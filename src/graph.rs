@@ -76,39 +76,52 @@ pub struct StageNames {
     names: Names,
     /// (gate, name), sorted by gate; a gate's names keep the program's order.
     entries: Vec<(GateId, Sym)>,
-    /// For each gate, its first entry, or `u32::MAX` for an unnamed gate.
-    first: Vec<u32>,
+    /// How many gates.
+    gates: usize,
+    /// For each gate, its first entry, or `u32::MAX` for an unnamed gate;
+    /// made on first use, as only labels ask (a results-only run never does).
+    first: OnceLock<Vec<u32>>,
 }
 
 impl StageNames {
     fn new(names: Names, mut entries: Vec<(GateId, Sym)>, gates: usize) -> StageNames {
         // Stable: a gate's names stay in the order the program gives them.
         entries.sort_by_key(|(g, _)| *g);
-        let mut first = vec![u32::MAX; gates];
-        for (k, (g, _)) in entries.iter().enumerate().rev() {
-            first[g.index()] = k as u32;
-        }
         StageNames {
             names,
             entries,
-            first,
+            gates,
+            first: OnceLock::new(),
         }
+    }
+
+    /// See [`StageNames::first`].
+    fn first_entries(&self) -> &[u32] {
+        self.first.get_or_init(|| {
+            let mut first = vec![u32::MAX; self.gates];
+            for (k, (g, _)) in self.entries.iter().enumerate().rev() {
+                first[g.index()] = k as u32;
+            }
+            first
+        })
     }
 
     /// True when the gate has a stage name.
     pub fn contains_key(&self, g: &GateId) -> bool {
-        self.first.get(g.index()).is_some_and(|&k| k != u32::MAX)
+        self.first_entries()
+            .get(g.index())
+            .is_some_and(|&k| k != u32::MAX)
     }
 
     /// The gate's first stage name.
     pub fn first(&self, g: GateId) -> Option<&str> {
-        let k = *self.first.get(g.index())?;
+        let k = *self.first_entries().get(g.index())?;
         (k != u32::MAX).then(|| self.names.get(self.entries[k as usize].1))
     }
 
     /// The gate's stage names, in the program's order (empty for an unnamed gate).
     pub fn of(&self, g: GateId) -> impl Iterator<Item = &str> {
-        let from = match self.first.get(g.index()) {
+        let from = match self.first_entries().get(g.index()) {
             Some(&k) if k != u32::MAX => k as usize,
             _ => self.entries.len(),
         };
@@ -173,15 +186,16 @@ impl Edges {
     /// Adds the edges of the next gate, `id`, from its inputs in operand order.
     pub(crate) fn push_gate(&mut self, id: GateId, inputs: &[GateId]) {
         debug_assert_eq!(id.index(), self.out_head.len(), "gates in order");
+        let mut e = self.in_list.len() as u32;
         for &input in inputs {
             debug_assert!(input < id, "inputs come before the gate: topological order");
-            let e = self.in_list.len() as u32;
             self.in_list.push(input);
             let head = &mut self.out_head[input.index()];
             self.out.push((id, *head));
             *head = e;
+            e += 1;
         }
-        self.in_start.push(self.in_list.len() as u32);
+        self.in_start.push(e);
         self.out_head.push(NO_EDGE);
     }
 

@@ -208,7 +208,7 @@ fn key_hash(op: Op, inputs: &[GateId]) -> u64 {
 
 /// Up to this many consumers, an input's consumers are scanned for an equal
 /// gate rather than looked up in the hash table.
-const SCAN_FANOUT: u32 = 8;
+const SCAN_FANOUT: u8 = 8;
 
 /// See [`Lowering::predeclared`].
 struct Predeclared {
@@ -225,8 +225,9 @@ struct Lowering {
     /// the gates without inputs and those whose every input has more than
     /// [`SCAN_FANOUT`] consumers (see [`Lowering::add`]).
     memo: HashTable<GateId>,
-    /// How many consumers each gate has so far.
-    fanout: Vec<u32>,
+    /// How many consumers each gate has so far, counted up to one past
+    /// [`SCAN_FANOUT`], the only count that matters: a byte a gate.
+    fanout: Vec<u8>,
     params: Vec<Param>,
     /// The gate each name is bound to so far (stages and parameters), by symbol.
     scope: Vec<Option<GateId>>,
@@ -303,6 +304,9 @@ impl Lowering {
         }
         for &input in inputs {
             let f = &mut self.fanout[input.index()];
+            if *f > SCAN_FANOUT {
+                continue;
+            }
             *f += 1;
             if *f == SCAN_FANOUT + 1 {
                 // The input's consumers can no longer be found by scanning it:

@@ -200,18 +200,14 @@ impl<'a, B: Build> Parser<'a, B> {
                                 Tok::RParen,
                             ) => {
                                 args.push(pop(out)?);
-                                let list: smallvec::SmallVec<[Operand<B::Id>; 4]> =
-                                    args.drain(args_from..).collect();
                                 let span = name.to(t.span);
-                                if !arity.accepts(list.len()) {
-                                    return Err(arity_error(
-                                        self.text(name),
-                                        arity,
-                                        list.len(),
-                                        span,
-                                    ));
+                                let n = args.len() - args_from;
+                                if !arity.accepts(n) {
+                                    return Err(arity_error(self.text(name), arity, n, span));
                                 }
-                                out.push((self.call(op, &list, span), span));
+                                let id = self.call(op, &args[args_from..], span);
+                                args.truncate(args_from);
+                                out.push((id, span));
                             }
                             (Some(Item::Index { open, args_from }), Tok::RBrack) => {
                                 args.push(pop(out)?);
@@ -227,9 +223,9 @@ impl<'a, B: Build> Parser<'a, B> {
                                         ),
                                     ));
                                 }
-                                let ids: smallvec::SmallVec<[B::Id; 4]> =
-                                    list.iter().map(|&(id, _)| id).collect();
-                                let id = self.build.apply(&mut self.ast, Op::Index, &ids, span);
+                                let id =
+                                    self.build
+                                        .apply(&mut self.ast, Op::Index, &ids(&list), span);
                                 out.push((id, span));
                             }
                             (Some(item), _) => return Err(self.mismatched(item, t)),
@@ -282,7 +278,7 @@ impl<'a, B: Build> Parser<'a, B> {
 
     /// `max(a, b, c)` becomes `max(max(a, b), c)`: every gate has a fixed arity.
     fn call(&mut self, op: Op, list: &[Operand<B::Id>], span: Span) -> B::Id {
-        let ids: smallvec::SmallVec<[B::Id; 4]> = list.iter().map(|&(id, _)| id).collect();
+        let ids = ids(list);
         let (build, ast) = (&mut self.build, &mut self.ast);
         if !matches!(op, Op::Max | Op::Min) {
             // A fixed-arity function takes all its arguments (`scatter(x, v, i, j)`).
@@ -346,6 +342,15 @@ impl<'a, B: Build> Parser<'a, B> {
         }
         Ok(())
     }
+}
+
+/// The nodes of operands, on the stack for up to four.
+fn ids<Id: Copy>(list: &[Operand<Id>]) -> smallvec::SmallVec<[Id; 4]> {
+    let mut ids = smallvec::SmallVec::with_capacity(list.len());
+    for &(id, _) in list {
+        ids.push(id);
+    }
+    ids
 }
 
 fn pop<T>(out: &mut Vec<T>) -> Result<T> {
