@@ -113,6 +113,13 @@ impl StageNames {
             .is_some_and(|&k| k != u32::MAX)
     }
 
+    /// The position of the gate's first stage name among all of them (in
+    /// [`StageNames::iter`]'s order).
+    pub fn first_index(&self, g: GateId) -> Option<usize> {
+        let k = *self.first_entries().get(g.index())?;
+        (k != u32::MAX).then_some(k as usize)
+    }
+
     /// The gate's first stage name.
     pub fn first(&self, g: GateId) -> Option<&str> {
         let k = *self.first_entries().get(g.index())?;

@@ -105,7 +105,8 @@ impl Symbolic {
                     .into(),
             );
         }
-        let grad_name = program::fresh(&program::user_names(c), "grad");
+        let user = program::user_names(c);
+        let grad_name = program::fresh(&user.set, "grad");
         let mut d = diff::differentiate(c, &shapes, &grad_name, full);
         let grad = d.grad.map(|_| grad_name.as_str());
         // Roots first (zeros for unused parameters are new nodes), then names.
@@ -132,7 +133,7 @@ impl Symbolic {
                 c.formula(g)
             ));
         }
-        let mut names = Names::new(c, &d, grad);
+        let mut names = Names::new(c, &d, grad, user);
         let mut header_params: Vec<String> = c.params.iter().map(|p| p.name.clone()).collect();
         if let Some(g) = grad {
             header_params.push(g.to_string());

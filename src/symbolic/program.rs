@@ -77,6 +77,12 @@ pub struct Names {
     made: Vec<NameId>,
     /// Every name a program may not take again: the user's and those made.
     taken: NameSet,
+    /// The numbers in `taken` of the user's stage names (by entry of
+    /// [`crate::graph::StageNames`]) and of the output's name: a user's gate
+    /// takes its name without a search of the table, which on a million-stage
+    /// program missed the cache (see [`UserNames`]).
+    stage_ids: Vec<NameId>,
+    output_id: NameId,
     generic: usize,
     /// Scratch space for [`layout`] and printing, by node index, reused from one
     /// parameter to the next: a layout costs what its derivative reaches, not the
@@ -147,27 +153,45 @@ fn first_free(taken: &mut NameSet, mut n: String) -> NameId {
     }
 }
 
+/// Every name the user's program binds — parameters, stages and the output —
+/// with the numbers the stages' and the output's names have in the set.
+pub struct UserNames {
+    /// The names.
+    pub set: NameSet,
+    /// The number of each stage name, by entry of [`crate::graph::StageNames`].
+    stage_ids: Vec<NameId>,
+    /// The number of the output's name.
+    output_id: NameId,
+}
+
 /// Every name the user's program binds: parameters, stages and the output.
-pub fn user_names(c: &Circuit) -> NameSet {
+pub fn user_names(c: &Circuit) -> UserNames {
     // Room for the names a program makes too: about two for each of the user's.
     let users = c.params.len() + c.stage_names.values().count() + 1;
-    let mut taken = NameSet::with_capacity(3 * users);
+    let mut set = NameSet::with_capacity(3 * users);
     for p in &c.params {
-        taken.insert(&p.name);
+        set.insert(&p.name);
     }
-    for n in c.stage_names.values() {
-        taken.insert(n);
+    let stage_ids = c.stage_names.values().map(|n| set.insert(n)).collect();
+    let output_id = set.insert(&c.output_name);
+    UserNames {
+        set,
+        stage_ids,
+        output_id,
     }
-    taken.insert(&c.output_name);
-    taken
 }
 
 impl Names {
     /// Settles who names each node of `d`: forward gates first (the user's
-    /// stages before anonymous gates), then adjoints.
-    pub fn new(c: &Circuit, d: &Derivatives, grad: Option<&str>) -> Names {
+    /// stages before anonymous gates), then adjoints. `user` is
+    /// [`user_names`] of `c`.
+    pub fn new(c: &Circuit, d: &Derivatives, grad: Option<&str>, user: UserNames) -> Names {
         let a = &d.arena;
-        let mut taken = user_names(c);
+        let UserNames {
+            set: mut taken,
+            stage_ids,
+            output_id,
+        } = user;
         if let Some(g) = grad {
             taken.insert(g);
         }
@@ -202,6 +226,8 @@ impl Names {
             claims,
             made: vec![NONE; a.len()],
             taken,
+            stage_ids,
+            output_id,
             generic: 0,
             scratch: RefCell::new(Scratch {
                 round: 0,
@@ -266,8 +292,12 @@ impl Names {
         }
         let taken = &mut self.taken;
         self.made[id.index()] = match self.claims[id.index()].get() {
-            // The user's own name: it is theirs already.
-            Claimed::Forward(g, true) => taken.insert(&c.label(g)),
+            // The user's own name, the label's: it is theirs already.
+            Claimed::Forward(g, true) if g == c.output => self.output_id,
+            Claimed::Forward(g, true) => match c.stage_names.first_index(g) {
+                Some(k) => self.stage_ids[k],
+                None => taken.insert(&c.label(g)),
+            },
             Claimed::Forward(g, false) => first_free(taken, c.label(g)),
             Claimed::Adjoint(g) => first_free(taken, format!("d{}", c.label(g))),
             Claimed::Free => loop {
