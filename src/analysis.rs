@@ -3,7 +3,7 @@
 //! backward.
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::eval::{Backward, Forward, backward_with, forward, param_span};
+use crate::eval::{Backward, Forward, Results, backward_with, forward, param_span};
 use crate::graph::{Circuit, lower};
 use crate::input::Assignment;
 use crate::syntax::{Program, parse};
@@ -31,6 +31,9 @@ pub struct Analysis {
     pub circuit: Circuit,
     /// Forward and backward values, after [`Analysis::evaluate`].
     pub numeric: Option<Numeric>,
+    /// The results alone, after [`Analysis::evaluate_summary`] (and then no
+    /// `numeric`); [`Analysis::outcome`] reads either.
+    pub results: Option<Results>,
 }
 
 impl Analysis {
@@ -57,6 +60,7 @@ impl Analysis {
             program,
             circuit,
             numeric: None,
+            results: None,
         })
     }
 
@@ -70,6 +74,7 @@ impl Analysis {
             program,
             circuit,
             numeric: None,
+            results: None,
         })
     }
 
@@ -94,6 +99,37 @@ impl Analysis {
         self.evaluate_keeping(at, grad, false)
     }
 
+    /// [`Analysis::evaluate`] for the results alone — the output's value and
+    /// the parameters' gradients, kept in [`Analysis::results`] — with no value
+    /// or gradient kept per gate (`numeric` stays empty): what `--summary`
+    /// needs, in half the memory where every value is a number. The numbers
+    /// are those of [`Analysis::evaluate`], bit for bit.
+    ///
+    /// ```
+    /// use gradexplain::{Analysis, Value, input::parse_assignments};
+    /// let mut a = Analysis::new("f(x, y) = x * y").unwrap();
+    /// a.evaluate_summary(&parse_assignments("x=3,y=-4").unwrap(), &Value::Scalar(2.0)).unwrap();
+    /// assert!(a.numeric.is_none());
+    /// assert_eq!(a.outcome().unwrap().gradients[0], Some(Value::Scalar(-8.0)));
+    /// ```
+    pub fn evaluate_summary(&mut self, at: &[Assignment], grad: &Value) -> Result<()> {
+        let params = self.bind(at)?;
+        let results = crate::eval::results(&self.circuit, &params, grad)
+            .map_err(|e| e.with_source("program", &self.source))?;
+        self.numeric = None;
+        self.results = Some(results);
+        Ok(())
+    }
+
+    /// The evaluation's results: from the passes' numbers, or those
+    /// [`Analysis::evaluate_summary`] kept; `None` before any evaluation.
+    pub fn outcome(&self) -> Option<Results> {
+        match &self.numeric {
+            Some(n) => Some(Results::of(&self.circuit, &n.forward, &n.backward)),
+            None => self.results.clone(),
+        }
+    }
+
     fn evaluate_keeping(&mut self, at: &[Assignment], grad: &Value, edges: bool) -> Result<()> {
         let params = self.bind(at)?;
         let attach = |e: Error| e.with_source("program", &self.source);
@@ -104,6 +140,7 @@ impl Analysis {
             forward: fwd,
             backward: bwd,
         });
+        self.results = None;
         Ok(())
     }
 

@@ -56,8 +56,10 @@ impl Analysis {
     /// assert_eq!(a.value(), Some(&Value::Scalar(9.0)));
     /// ```
     pub fn value(&self) -> Option<&Value> {
-        let n = self.numeric.as_ref()?;
-        n.forward.values.get(self.circuit.output.index())
+        match &self.numeric {
+            Some(n) => n.forward.values.get(self.circuit.output.index()),
+            None => self.results.as_ref().map(|r| &r.value),
+        }
     }
 
     /// Each parameter's gradient — ∂output/∂parameter times the upstream
@@ -73,10 +75,10 @@ impl Analysis {
     /// assert_eq!(g[1], ("y".to_string(), Some(Value::Scalar(6.0))));
     /// ```
     pub fn gradients(&self) -> Vec<(String, Option<Value>)> {
-        let Some(n) = &self.numeric else {
+        let Some(r) = self.outcome() else {
             return Vec::new();
         };
-        let grads = n.backward.param_grads(&self.circuit, &n.forward);
+        let grads = r.gradients;
         let names = self.circuit.params.iter().map(|p| p.name.clone());
         names.zip(grads).collect()
     }

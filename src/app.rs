@@ -130,6 +130,14 @@ fn prepare_source(source: String, cli: &Cli) -> Result<Rendered> {
     if !cli.at.is_empty() || analysis.circuit.params.is_empty() || cli.check {
         let evaluated = if explain_edges {
             analysis.evaluate(&at, &grad)
+        } else if cli.summary
+            && !cli.check
+            && !drawing
+            && matches!(cli.format, Format::Json | Format::Text)
+        {
+            // Nothing reads a gate's numbers (LaTeX's derivatives take the
+            // parameters' shapes from them): keep the results alone.
+            analysis.evaluate_summary(&at, &grad)
         } else {
             analysis.evaluate_results(&at, &grad)
         };

@@ -465,16 +465,19 @@ impl Circuit {
             let (mut used, mut carries) = (vec![false; n], vec![false; n]);
             used[self.output.index()] = true;
             carries[self.output.index()] = true;
-            for g in self.gates().rev() {
-                if !used[g.index()] {
+            let Edges {
+                in_start, in_list, ..
+            } = &self.edges;
+            for g in (0..n).rev() {
+                if !used[g] {
                     continue;
                 }
-                let op = self.op(g);
-                for (slot, input) in self.input_slice(g).iter().enumerate() {
-                    used[input.index()] = true;
-                    if carries[g.index()] && op.carries_gradient(slot) {
-                        carries[input.index()] = true;
-                    }
+                let ins = &in_list[in_start[g] as usize..in_start[g + 1] as usize];
+                let (op, carrying) = (self.gates[g].op, carries[g]);
+                for (slot, input) in ins.iter().enumerate() {
+                    let i = input.index();
+                    used[i] = true;
+                    carries[i] |= carrying && op.carries_gradient(slot);
                 }
             }
             (used, carries)
@@ -502,17 +505,22 @@ impl Circuit {
     /// [`Circuit::requires_grad`], computed once and borrowed.
     pub fn requires_grad_slice(&self) -> &[bool] {
         self.requires.get_or_init(|| {
-            let mut req = vec![false; self.len()];
-            for g in self.gates() {
-                req[g.index()] = match self.op(g) {
+            let n = self.len();
+            let mut req = Vec::with_capacity(n);
+            let Edges {
+                in_start, in_list, ..
+            } = &self.edges;
+            for (g, gate) in self.gates.iter().enumerate() {
+                let ins = &in_list[in_start[g] as usize..in_start[g + 1] as usize];
+                let r = match gate.op {
                     Op::Input(_) => true,
                     Op::Const(_) => false,
-                    op => self
-                        .input_slice(g)
+                    op => ins
                         .iter()
                         .enumerate()
-                        .any(|(slot, i)| op.carries_gradient(slot) && req[i.index()]),
+                        .any(|(slot, i)| req[i.index()] && op.carries_gradient(slot)),
                 };
+                req.push(r);
             }
             req
         })

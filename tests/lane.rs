@@ -1,9 +1,12 @@
 //! The scalar lane (`src/eval/lane.rs`) against the general passes, on
 //! generated programs over every scalar built-in: values, gradients, what flowed
-//! along each edge, kinks and notes must be the same, bit for bit. The points
+//! along each edge, kinks and notes must be the same, bit for bit, and so must
+//! the results alone (`eval::results`, for `--summary`). The points
 //! are small halves, so ties, zeros and domain errors are common.
 
-use gradexplain::eval::{backward_with, forward, general_backward, general_forward};
+use gradexplain::eval::{
+    Results, backward_with, forward, general_backward, general_forward, results,
+};
 use gradexplain::{Analysis, Value};
 use proptest::prelude::*;
 
@@ -25,6 +28,12 @@ fn run(src: &str, point: &[f64], grad: f64, edges: bool) -> Result<(), TestCaseE
         .map(|p| Value::Scalar(point[VARS.iter().position(|v| *v == p.name).unwrap()]))
         .collect();
     let up = Value::Scalar(grad);
+    // The results alone (`--summary`), kept as bare numbers where the lane
+    // runs: the general passes' results, bit for bit, or their error.
+    let summary = results(c, &params, &up);
+    let general_results = general_forward(c, &params)
+        .and_then(|f| general_backward(c, &f, &up, false).map(|b| Results::of(c, &f, &b)));
+    prop_assert_eq!(format!("{summary:?}"), format!("{general_results:?}"));
     let lane = forward(c, &params);
     let general = general_forward(c, &params);
     prop_assert_eq!(
@@ -86,6 +95,8 @@ fn forks_and_kinks() {
         ("h = tanh(x * y + x); g = h * h; g + h", [0.5, 0.5, 0.0]),
         ("s = abs(x) + sign(y) + step(z); s * s * s", [0.0, 0.0, 0.0]),
         ("log(x) + sqrt(y) + x / y + y ^ z", [0.5, 2.0, 0.5]),
+        // `z` only feeds a dead stage: no gradient reaches it, and it gets 0.
+        ("a = z * 2; x * y", [0.5, 2.0, 1.0]),
     ] {
         run(src, &p, 1.0, true).unwrap();
     }

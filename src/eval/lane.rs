@@ -12,9 +12,9 @@
 //! error — the lane gives up (`None`) and the general pass runs instead, so
 //! that every note and error is written in one place.
 
-use super::{Backward, Forward, Notes};
+use super::{Backward, Forward, Notes, Results};
 use crate::gate::{Op, route, sigmoid};
-use crate::graph::Circuit;
+use crate::graph::{Circuit, GateId, ParamRole};
 use crate::limits::MAX_TOTAL_ELEMENTS;
 use crate::value::{Shape, Shapes, Value};
 
@@ -163,14 +163,94 @@ fn num(v: &Value) -> f64 {
     }
 }
 
+/// How the lane keeps a number per gate: as the general passes' [`Value`]
+/// (for [`Forward`] and [`Backward`]), or as a bare `f64`, 8 bytes instead of
+/// 16, for a results-only run ([`results`]).
+trait Slot: Sized {
+    /// A gate's value.
+    fn value(x: f64) -> Self;
+    /// The number in a value.
+    fn get(&self) -> f64;
+}
+
+impl Slot for Value {
+    fn value(x: f64) -> Value {
+        Value::Scalar(x)
+    }
+    fn get(&self) -> f64 {
+        num(self)
+    }
+}
+
+impl Slot for f64 {
+    fn value(x: f64) -> f64 {
+        x
+    }
+    fn get(&self) -> f64 {
+        *self
+    }
+}
+
+/// A gate's gradient as the backward pass accumulates it: none yet, or a
+/// number. The general passes' `Option<Value>`, or a bare `f64` in which NaN
+/// is "none" (a gradient the lane keeps is never NaN: every contribution is
+/// finite, or the lane gives up).
+trait Grad {
+    /// No gradient.
+    fn none() -> Self;
+    /// The gradient so far, if any.
+    fn get(&self) -> Option<f64>;
+    /// Adds a contribution: gradients add at forks.
+    fn add(&mut self, x: f64);
+}
+
+impl Grad for Option<Value> {
+    fn none() -> Self {
+        None
+    }
+    fn get(&self) -> Option<f64> {
+        match self {
+            Some(Value::Scalar(x)) => Some(*x),
+            _ => None,
+        }
+    }
+    fn add(&mut self, x: f64) {
+        match self {
+            Some(Value::Scalar(acc)) => *acc += x,
+            slot => *slot = Some(Value::Scalar(x)),
+        }
+    }
+}
+
+impl Grad for f64 {
+    fn none() -> f64 {
+        f64::NAN
+    }
+    fn get(&self) -> Option<f64> {
+        (!self.is_nan()).then_some(*self)
+    }
+    fn add(&mut self, x: f64) {
+        *self = if self.is_nan() { x } else { *self + x };
+    }
+}
+
 /// The forward pass on numbers; `None` when the general pass must run (see the
 /// module's notes).
 pub(super) fn forward(c: &Circuit, params: &[Value]) -> Option<Forward> {
+    Some(Forward {
+        values: forward_in(c, params)?,
+        shapes: Shapes::uniform(c.len(), Shape::Scalar),
+        notes: Vec::new(),
+    })
+}
+
+/// Every gate's value, kept as `T`.
+fn forward_in<T: Slot>(c: &Circuit, params: &[Value]) -> Option<Vec<T>> {
     let n = c.len();
     if n > MAX_TOTAL_ELEMENTS || !params.iter().all(|p| matches!(p, Value::Scalar(_))) {
         return None;
     }
-    let mut values: Vec<Value> = Vec::with_capacity(n);
+    let mut values: Vec<T> = Vec::with_capacity(n);
     for g in c.gates() {
         let op = c.op(g);
         let x = match op {
@@ -178,8 +258,8 @@ pub(super) fn forward(c: &Circuit, params: &[Value]) -> Option<Forward> {
             Op::Const(x) => x,
             op if in_lane(op) => {
                 let ins = c.input_slice(g);
-                let a = num(&values[ins[0].index()]);
-                let b = ins.get(1).map_or(0.0, |i| num(&values[i.index()]));
+                let a = values[ins[0].index()].get();
+                let b = ins.get(1).map_or(0.0, |i| values[i.index()].get());
                 value(op, a, b)?
             }
             _ => return None,
@@ -187,13 +267,9 @@ pub(super) fn forward(c: &Circuit, params: &[Value]) -> Option<Forward> {
         if !x.is_finite() {
             return None;
         }
-        values.push(Value::Scalar(x));
+        values.push(T::value(x));
     }
-    Some(Forward {
-        values,
-        shapes: Shapes::uniform(n, Shape::Scalar),
-        notes: Vec::new(),
-    })
+    Some(values)
 }
 
 /// The backward pass on numbers from the upstream number `upstream`; `None`
@@ -207,20 +283,50 @@ pub(super) fn backward(
     let Value::Scalar(up) = *upstream else {
         return None;
     };
+    if !fwd.shapes[c.output.index()].is_scalar() {
+        return None;
+    }
+    let (mut grads, mut edge_grads) = super::gradient_slots(c, edges);
+    let on_edge = |e: usize, x: f64| {
+        if edges {
+            edge_grads[e] = Some(Value::Scalar(x));
+        }
+    };
+    let (kinks, notes) = backward_in(c, &fwd.values, up, &mut grads, on_edge)?;
+    Some(Backward {
+        upstream: upstream.clone(),
+        grads,
+        edge_grads,
+        kinks,
+        notes,
+    })
+}
+
+/// The kinks a backward pass met, and its notes.
+type Kinks = (Vec<(GateId, &'static str)>, Vec<String>);
+
+/// The backward pass over `values`, into `grads` (every one [`Grad::none`]),
+/// handing each edge's contribution to `on_edge`.
+fn backward_in<T: Slot, G: Grad>(
+    c: &Circuit,
+    values: &[T],
+    up: f64,
+    grads: &mut [G],
+    mut on_edge: impl FnMut(usize, f64),
+) -> Option<Kinks> {
     let out = c.output.index();
-    if !up.is_finite() || !fwd.shapes[out].is_scalar() {
+    if !up.is_finite() {
         return None;
     }
     let req = c.requires_grad_slice();
-    let (mut grads, mut edge_grads) = super::gradient_slots(c, edges);
     let mut kinks = Vec::new();
     let mut notes = Notes::default();
     if req[out] {
-        grads[out] = Some(Value::Scalar(up));
+        grads[out].add(up);
     }
     for g in c.gates().rev() {
         let (below, from_here) = grads.split_at_mut(g.index());
-        let Some(Value::Scalar(grad)) = from_here[0] else {
+        let Some(grad) = from_here[0].get() else {
             continue;
         };
         let op = c.op(g);
@@ -231,9 +337,9 @@ pub(super) fn backward(
             return None;
         }
         let inputs = c.input_slice(g);
-        let a = num(&fwd.values[inputs[0].index()]);
-        let b = inputs.get(1).map_or(0.0, |i| num(&fwd.values[i.index()]));
-        let o = num(&fwd.values[g.index()]);
+        let a = values[inputs[0].index()].get();
+        let b = inputs.get(1).map_or(0.0, |i| values[i.index()].get());
+        let o = values[g.index()].get();
         for (slot, &input) in inputs.iter().enumerate() {
             if !req[input.index()] {
                 continue;
@@ -248,14 +354,9 @@ pub(super) fn backward(
             if !contribution.is_finite() {
                 return None;
             }
-            if edges {
-                edge_grads[c.input_edge(g, slot).index()] = Some(Value::Scalar(contribution));
-            }
-            match &mut below[input.index()] {
-                // Gradients add at forks.
-                Some(Value::Scalar(acc)) => *acc += contribution,
-                slot => *slot = Some(Value::Scalar(contribution)),
-            }
+            on_edge(c.input_edge(g, slot).index(), contribution);
+            // Gradients add at forks.
+            below[input.index()].add(contribution);
         }
         if at_kink(op, a, b) {
             let ins = [&Value::Scalar(a), &Value::Scalar(b)];
@@ -265,12 +366,36 @@ pub(super) fn backward(
             }
         }
     }
-    Some(Backward {
+    Some((kinks, notes.finish("subgradient")))
+}
+
+/// Both passes on numbers, keeping only their results: 8 bytes a gate for
+/// the values and 8 for the gradients, where [`Forward`] and [`Backward`]
+/// take 16 each. `None` when the full passes must run.
+pub(super) fn results(c: &Circuit, params: &[Value], upstream: &Value) -> Option<Results> {
+    let Value::Scalar(up) = *upstream else {
+        return None;
+    };
+    let values: Vec<f64> = forward_in(c, params)?;
+    let mut grads = vec![<f64 as Grad>::none(); c.len()];
+    let (_, notes) = backward_in(c, &values, up, &mut grads, |_, _| {})?;
+    let gradients = c
+        .params
+        .iter()
+        .zip(c.param_roles())
+        .map(|(p, role)| match role {
+            ParamRole::Index => None,
+            // No gradient reached it: 0, as `Backward::param_grads` has it.
+            _ => Some(Value::Scalar(
+                Grad::get(&grads[p.gate.index()]).unwrap_or(0.0),
+            )),
+        })
+        .collect();
+    Some(Results {
+        value: Value::Scalar(values[c.output.index()]),
         upstream: upstream.clone(),
-        grads,
-        edge_grads,
-        kinks,
-        notes: notes.finish("subgradient"),
+        gradients,
+        notes,
     })
 }
 

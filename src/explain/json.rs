@@ -105,11 +105,10 @@ impl Serialize for Report<'_> {
                 r.serialize_entry("symbolic", &Pairs(sym))?;
             }
         }
-        if let Some(n) = &a.numeric {
-            r.serialize_entry("value", &V(&n.forward.values[c.output.index()]))?;
-            r.serialize_entry("upstream", &V(&n.backward.upstream))?;
-            let grads = n.backward.param_grads(c, &n.forward);
-            r.serialize_entry("gradients", &Gradients(c, &grads))?;
+        if let Some(o) = a.outcome() {
+            r.serialize_entry("value", &V(&o.value))?;
+            r.serialize_entry("upstream", &V(&o.upstream))?;
+            r.serialize_entry("gradients", &Gradients(c, &o.gradients))?;
         }
         if !extras.summary {
             r.serialize_entry("gates", &Gates(a))?;

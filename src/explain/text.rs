@@ -5,6 +5,7 @@
 
 use super::{Doc, Style};
 use crate::analysis::{Analysis, Numeric};
+use crate::eval::Results;
 use crate::gate::Op;
 use crate::graph::{Circuit, GateId, ParamRole};
 use crate::print::{Brackets, Node, print};
@@ -45,9 +46,8 @@ pub fn notes(a: &Analysis) -> Vec<String> {
             ParamRole::Differentiable => {}
         }
     }
-    if let Some(n) = &a.numeric {
-        notes.extend(n.forward.notes.iter().cloned());
-        notes.extend(n.backward.notes.iter().cloned());
+    if let Some(o) = a.outcome() {
+        notes.extend(o.notes);
     }
     notes
 }
@@ -65,20 +65,21 @@ pub fn explain_with(a: &Analysis, opts: Options, extra: Doc, extra_notes: &[Stri
     if !opts.summary {
         program(&mut d, a);
     }
-    match &a.numeric {
-        Some(n) => {
-            if !opts.summary {
+    let outcome = a.outcome();
+    match (&a.numeric, &outcome) {
+        (n, Some(o)) => {
+            if let Some(n) = n.as_ref().filter(|_| !opts.summary) {
                 forward(&mut d, c, n, opts);
                 backward(&mut d, c, n, opts);
             }
-            results(&mut d, c, n);
+            results(&mut d, c, o);
         }
         // Results only: without values there are none, only the hint below.
-        None if opts.summary => {}
-        None => symbolic(&mut d, c, opts),
+        (_, None) if opts.summary => {}
+        (_, None) => symbolic(&mut d, c, opts),
     }
     d.append(extra);
-    if a.numeric.is_none() {
+    if outcome.is_none() {
         hint(&mut d, c);
     }
     let mut notes = notes(a);
@@ -329,8 +330,8 @@ fn backward(d: &mut Doc, c: &Circuit, n: &Numeric, opts: Options) {
     more(d, explained, opts.max_gates);
 }
 
-fn results(d: &mut Doc, c: &Circuit, n: &Numeric) {
-    let out = &n.forward.values[c.output.index()];
+fn results(d: &mut Doc, c: &Circuit, o: &Results) {
+    let out = &o.value;
     d.gap();
     d.line().push(Style::Heading, "result");
     d.line()
@@ -341,11 +342,10 @@ fn results(d: &mut Doc, c: &Circuit, n: &Numeric) {
         Style::Plain,
         format!(
             " — ∂{}/∂p · grad, with grad = {}",
-            c.output_name, n.backward.upstream
+            c.output_name, o.upstream
         ),
     );
-    let grads = n.backward.param_grads(c, &n.forward);
-    for (p, g) in c.params.iter().zip(grads) {
+    for (p, g) in c.params.iter().zip(&o.gradients) {
         let line = d.line();
         line.push(Style::Plain, format!("  d{} = ", p.name));
         match g {
