@@ -47,9 +47,8 @@ impl Analysis {
         Analysis::from_source(source.to_string())
     }
 
-    /// [`Analysis::from_source`] without the syntax tree: each statement is
-    /// lowered as soon as it is parsed and its tree forgotten, so `program` is
-    /// left empty. What the command line uses: the views read the circuit and
+    /// [`Analysis::from_source`] without the syntax tree: the parser hands
+    /// each node to lowering as it reads it, so `program` is left empty. What the command line uses: the views read the circuit and
     /// the source, and a million-stage program's tree would be a quarter of the
     /// memory. Errors are exactly [`Analysis::from_source`]'s.
     pub fn lowered(source: String) -> Result<Analysis> {

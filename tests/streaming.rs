@@ -1,4 +1,4 @@
-//! The command line parses and lowers a statement at a time
+//! The command line lowers each node as the parser reads it
 //! (`Analysis::lowered`), never holding a syntax tree; the library parses the
 //! whole program first (`Analysis::new`). Both must give the same circuit, or
 //! the same error, for every program: the corpus, hand-picked orderings of

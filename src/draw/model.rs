@@ -148,6 +148,14 @@ pub fn steps(c: &Circuit, n: &Numeric) -> Vec<GateId> {
         .collect()
 }
 
+/// How many times `g` is used: its out-degree in petgraph's view of the
+/// circuit, a fork from 2 on.
+fn uses(c: &Circuit, g: GateId) -> usize {
+    c.graph()
+        .neighbors_directed(g.0, petgraph::Direction::Outgoing)
+        .count()
+}
+
 /// What flowed back along each use of `g`: (consumer, contribution).
 pub fn contributions<'n>(c: &Circuit, n: &'n Numeric, g: GateId) -> Vec<(GateId, &'n Value)> {
     c.consumers(g)
@@ -213,7 +221,7 @@ pub fn build(a: &Analysis, opts: &Options, reveal: Reveal) -> Diagram {
                 Some(gate_name(c, g)),
             ),
         };
-        let uses = c.consumers(g).len();
+        let uses = uses(c, g);
         node_of[g.index()] = nodes.len();
         nodes.push(Node {
             id: format!("g{}", g.index()),
@@ -298,7 +306,7 @@ pub fn build(a: &Analysis, opts: &Options, reveal: Reveal) -> Diagram {
                 value,
                 grad,
                 local,
-                fork: !is_leaf_const(c, input) && c.consumers(input).len() >= 2,
+                fork: !is_leaf_const(c, input) && uses(c, input) >= 2,
             });
         }
     }

@@ -46,7 +46,7 @@ pub(crate) fn parse_into<B: Build>(src: &str, first: &[Span], build: &mut B) -> 
 /// in post-order (children before parents) as operators are reduced, and a
 /// statement once it ends.
 ///
-/// [`parse`] builds the syntax tree. Lowering a statement at a time builds
+/// [`parse`] builds the syntax tree. Lowering on the parser's way builds
 /// gates straight away: a million-stage program then never has a tree, not
 /// even one statement's, to build and walk again (that was a sixth of a
 /// `--summary` run's instructions).

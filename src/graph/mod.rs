@@ -21,6 +21,9 @@ use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
 use smallvec::SmallVec;
 use std::sync::OnceLock;
 
+mod names;
+pub use names::StageNames;
+
 /// A gate's handle in a [`Circuit`]. Its index is its place in forward order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct GateId(pub NodeIndex<u32>);
@@ -65,94 +68,6 @@ pub enum ParamRole {
 
 /// Inputs of a gate, in operand order.
 pub type Inputs = SmallVec<[GateId; 3]>;
-
-/// The stage names given to gates; a gate may carry several (`a = x*y; b = a`).
-///
-/// Kept compact for million-stage programs: the names' text in one buffer, one
-/// (gate, name) entry per stage sorted by gate, and per gate the position of its
-/// first entry.
-#[derive(Clone, Debug, Default)]
-pub struct StageNames {
-    names: Names,
-    /// (gate, name), sorted by gate; a gate's names keep the program's order.
-    entries: Vec<(GateId, Sym)>,
-    /// How many gates.
-    gates: usize,
-    /// For each gate, its first entry, or `u32::MAX` for an unnamed gate;
-    /// made on first use, as only labels ask (a results-only run never does).
-    first: OnceLock<Vec<u32>>,
-}
-
-impl StageNames {
-    fn new(names: Names, mut entries: Vec<(GateId, Sym)>, gates: usize) -> StageNames {
-        // Stable: a gate's names stay in the order the program gives them.
-        entries.sort_by_key(|(g, _)| *g);
-        StageNames {
-            names,
-            entries,
-            gates,
-            first: OnceLock::new(),
-        }
-    }
-
-    /// See [`StageNames::first`].
-    fn first_entries(&self) -> &[u32] {
-        self.first.get_or_init(|| {
-            let mut first = vec![u32::MAX; self.gates];
-            for (k, (g, _)) in self.entries.iter().enumerate().rev() {
-                first[g.index()] = k as u32;
-            }
-            first
-        })
-    }
-
-    /// True when the gate has a stage name.
-    pub fn contains_key(&self, g: &GateId) -> bool {
-        self.first_entries()
-            .get(g.index())
-            .is_some_and(|&k| k != u32::MAX)
-    }
-
-    /// The position of the gate's first stage name among all of them (in
-    /// [`StageNames::iter`]'s order).
-    pub fn first_index(&self, g: GateId) -> Option<usize> {
-        let k = *self.first_entries().get(g.index())?;
-        (k != u32::MAX).then_some(k as usize)
-    }
-
-    /// The gate's first stage name.
-    pub fn first(&self, g: GateId) -> Option<&str> {
-        let k = *self.first_entries().get(g.index())?;
-        (k != u32::MAX).then(|| self.names.get(self.entries[k as usize].1))
-    }
-
-    /// The gate's stage names, in the program's order (empty for an unnamed gate).
-    pub fn of(&self, g: GateId) -> impl Iterator<Item = &str> {
-        let from = match self.first_entries().get(g.index()) {
-            Some(&k) if k != u32::MAX => k as usize,
-            _ => self.entries.len(),
-        };
-        self.entries[from..]
-            .iter()
-            .take_while(move |(h, _)| *h == g)
-            .map(|(_, n)| self.names.get(*n))
-    }
-
-    /// The gate's stage names, or `None` for an unnamed gate.
-    pub fn get(&self, g: &GateId) -> Option<Vec<&str>> {
-        self.contains_key(g).then(|| self.of(*g).collect())
-    }
-
-    /// Every (gate, stage name), by gate.
-    pub fn iter(&self) -> impl Iterator<Item = (GateId, &str)> {
-        self.entries.iter().map(|&(g, n)| (g, self.names.get(n)))
-    }
-
-    /// Every stage name.
-    pub fn values(&self) -> impl Iterator<Item = &str> {
-        self.iter().map(|(_, n)| n)
-    }
-}
 
 /// The edges of a DAG under construction or built: every gate's inputs in
 /// operand order, and every gate's consumers.
@@ -557,110 +472,4 @@ fn pick_temp_prefix(c: &Circuit) -> &'static str {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::syntax::parse;
-
-    fn lower_src(src: &str) -> Result<Circuit> {
-        lower(&parse(src).unwrap())
-    }
-
-    #[test]
-    fn repeated_subexpressions_become_one_gate() {
-        let c = lower_src("f(x, y) = (x*y + 1) * (x*y + 1)").unwrap();
-        // x, y, x*y, 1, +, *
-        assert_eq!(c.len(), 6);
-        let out = c.output;
-        let ins = c.inputs(out);
-        assert_eq!(ins[0], ins[1]);
-    }
-
-    #[test]
-    fn stages_keep_names_and_fork() {
-        let c = lower_src("q = x + y\nf = q * q + z").unwrap();
-        let q = c
-            .stage_names
-            .iter()
-            .find(|(_, n)| *n == "q")
-            .map(|(g, _)| g)
-            .unwrap();
-        assert_eq!(c.consumers(q).len(), 2);
-        assert_eq!(c.label(q), "q");
-        assert_eq!(c.output_name, "f");
-        let names: Vec<_> = c.params.iter().map(|p| p.name.as_str()).collect();
-        assert_eq!(names, ["x", "y", "z"]);
-    }
-
-    #[test]
-    fn header_fixes_order_and_must_cover_free_names() {
-        let c = lower_src("f(y, x) = x * y").unwrap();
-        assert_eq!(c.params[0].name, "y");
-        let e = lower_src("f(x) = x * y").unwrap_err();
-        assert_eq!(e.message, "`y` is not a parameter of `f(x)`");
-        assert_eq!(e.help.as_deref(), Some("add it to the header: `f(x, y)`"));
-    }
-
-    #[test]
-    fn roles_of_parameters() {
-        let c = lower_src("L(s, y, z) = s[y] * 2").unwrap();
-        assert_eq!(
-            c.param_roles(),
-            [
-                ParamRole::Differentiable,
-                ParamRole::Index,
-                ParamRole::Unused
-            ]
-        );
-    }
-
-    #[test]
-    fn redefinition_and_use_before_definition() {
-        assert!(
-            lower_src("a = x; a = 2")
-                .unwrap_err()
-                .message
-                .contains("already defined")
-        );
-        assert!(
-            lower_src("b = a + 1; a = 2; b")
-                .unwrap_err()
-                .message
-                .contains("before it is defined")
-        );
-    }
-
-    /// petgraph's view has the circuit's gates and edges under the same
-    /// indices, and agrees with the flat lists on inputs and consumers.
-    #[test]
-    fn the_petgraph_view_is_the_circuit() {
-        use petgraph::visit::EdgeRef;
-        let c = lower_src("a = x * y; b = a * a + x; c = max(b, a) - y; c * a").unwrap();
-        let g = c.graph();
-        assert_eq!((g.node_count(), g.edge_count()), (c.len(), c.edge_count()));
-        assert!(!petgraph::algo::is_cyclic_directed(g));
-        for id in c.gates() {
-            assert_eq!(g[id.0].op, c.op(id));
-            for (edge, slot, input) in c.input_edges(id) {
-                let e = g.edge_endpoints(edge).unwrap();
-                assert_eq!((e, g[edge] as usize), ((input.0, id.0), slot));
-            }
-            let mut from_view: Vec<_> = g
-                .edges_directed(id.0, petgraph::Direction::Outgoing)
-                .map(|e| (e.id(), usize::from(*e.weight()), GateId(e.target())))
-                .collect();
-            from_view.sort_unstable();
-            assert_eq!(c.consumers(id), from_view, "consumers of {}", c.label(id));
-        }
-        // `a` feeds `a * a` twice, `max` once and the output once.
-        let a = c.stage_names.iter().find(|(_, n)| *n == "a").unwrap().0;
-        assert_eq!(c.consumers(a).len(), 4);
-    }
-
-    #[test]
-    fn index_order_is_topological() {
-        let c = lower_src("a = exp(x); b = a * a; c = b + a; c * x").unwrap();
-        for g in c.gates() {
-            assert!(c.inputs(g).iter().all(|i| *i < g));
-        }
-    }
-}
+mod tests;

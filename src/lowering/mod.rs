@@ -7,16 +7,20 @@
 //! once (lowering is the parser's `Build`), so a million-stage program never
 //! has a syntax tree; when anything at all goes wrong it starts over the first
 //! way, so that errors are exactly those of [`parse`] then [`lower`].
+//!
+//! Here, what names and statements mean; in `dag.rs`, the gates and their
+//! hash-consing.
 
 use crate::error::{Error, Result, Span};
 use crate::gate::Op;
-use crate::graph::{Circuit, Edges, Gate, GateId, Param};
+use crate::graph::{Circuit, GateId, Param};
 use crate::syntax::ast::{Ast, Names};
 use crate::syntax::{Build, Expr, ExprId, Parsed, Program, Stmt, StmtKind, Sym, parse};
-use hashbrown::HashTable;
+
+mod dag;
+use dag::Dag;
 use petgraph::graph::NodeIndex;
 use smallvec::SmallVec;
-use std::hash::{BuildHasher, Hash, Hasher};
 
 /// Lowers a parsed program to its gate DAG.
 pub fn lower(program: &Program) -> Result<Circuit> {
@@ -176,40 +180,6 @@ enum Mode {
     Streaming,
 }
 
-/// The hasher of the hash-consing table: FxHash, since the keys are a few
-/// small integers and a million of them are hashed (SipHash spent a tenth of
-/// the whole run here).
-type Fx = rustc_hash::FxBuildHasher;
-
-/// The gates built so far and their edges, as [`Circuit`] keeps them.
-struct Dag {
-    gates: Vec<Gate>,
-    edges: Edges,
-}
-
-impl Dag {
-    fn inputs(&self, g: GateId) -> &[GateId] {
-        self.edges.inputs(g)
-    }
-
-    fn op(&self, g: GateId) -> Op {
-        self.gates[g.index()].op
-    }
-}
-
-fn key_hash(op: Op, inputs: &[GateId]) -> u64 {
-    let mut h = Fx::default().build_hasher();
-    op.hash(&mut h);
-    for i in inputs {
-        h.write_u32(i.0.index() as u32);
-    }
-    h.finish()
-}
-
-/// Up to this many consumers, an input's consumers are scanned for an equal
-/// gate rather than looked up in the hash table.
-const SCAN_FANOUT: u8 = 8;
-
 /// See [`Lowering::predeclared`].
 struct Predeclared {
     name: Sym,
@@ -219,15 +189,8 @@ struct Predeclared {
 
 struct Lowering {
     mode: Mode,
+    /// The gates so far, hash-consed.
     dag: Dag,
-    /// The hash-consing table: gates by (operation, inputs), which the table
-    /// reads from `dag` rather than storing a second copy of each key. It holds
-    /// the gates without inputs and those whose every input has more than
-    /// [`SCAN_FANOUT`] consumers (see [`Lowering::add`]).
-    memo: HashTable<GateId>,
-    /// How many consumers each gate has so far, counted up to one past
-    /// [`SCAN_FANOUT`], the only count that matters: a byte a gate.
-    fanout: Vec<u8>,
     params: Vec<Param>,
     /// The gate each name is bound to so far (stages and parameters), by symbol.
     scope: Vec<Option<GateId>>,
@@ -259,12 +222,7 @@ impl Lowering {
     fn new(n: usize, mode: Mode) -> Self {
         Lowering {
             mode,
-            dag: Dag {
-                gates: Vec::with_capacity(n),
-                edges: Edges::with_capacity(n, n * 2),
-            },
-            memo: HashTable::new(),
-            fanout: Vec::with_capacity(n),
+            dag: Dag::new(n),
             params: Vec::new(),
             scope: Vec::new(),
             stage_names: Vec::new(),
@@ -281,91 +239,10 @@ impl Lowering {
         }
     }
 
-    /// The gate `op(inputs)`: the existing one if there is one, else a new one.
-    ///
-    /// An equal gate consumes every one of `inputs`, so it is found among the
-    /// consumers of whichever input has the fewest. When that input has at most
-    /// [`SCAN_FANOUT`] consumers they are simply compared; only gates all of whose
-    /// inputs have more are kept in the hash table. On a large generated circuit
-    /// that is almost none: a table of every gate missed the cache on each
-    /// insertion and was a seventh of the whole `--summary` run.
+    /// The gate `op(inputs)`: the existing one if there is one (see
+    /// [`Dag::add`]), else a new one.
     fn add(&mut self, op: Op, inputs: &[GateId], span: Span) -> GateId {
-        if let Some(g) = self.find(op, inputs) {
-            return g;
-        }
-        let dag = &mut self.dag;
-        let id = GateId(NodeIndex::new(dag.gates.len()));
-        dag.gates.push(Gate { op, span });
-        dag.edges.push_gate(id, inputs);
-        self.fanout.push(0);
-        if inputs.is_empty() {
-            self.remember(id);
-            return id;
-        }
-        for &input in inputs {
-            let f = &mut self.fanout[input.index()];
-            if *f > SCAN_FANOUT {
-                continue;
-            }
-            *f += 1;
-            if *f == SCAN_FANOUT + 1 {
-                // The input's consumers can no longer be found by scanning it:
-                // those whose every input is now past the limit go in the table.
-                // Each once (a gate that uses the input twice is listed twice),
-                // and the new gate last, below: a gate goes in when its last
-                // input passes the limit, which happens once.
-                let mut consumers: SmallVec<[GateId; 16]> = self
-                    .dag
-                    .edges
-                    .consumers(input)
-                    .map(|(_, c)| c)
-                    .filter(|&c| c != id)
-                    .collect();
-                consumers.sort_unstable();
-                consumers.dedup();
-                for c in consumers {
-                    self.remember_if_wide(c);
-                }
-            }
-        }
-        self.remember_if_wide(id);
-        id
-    }
-
-    /// An existing gate equal to `op(inputs)`.
-    fn find(&self, op: Op, inputs: &[GateId]) -> Option<GateId> {
-        let dag = &self.dag;
-        let same = |g: GateId| dag.op(g) == op && dag.inputs(g) == inputs;
-        let narrowest = inputs.iter().min_by_key(|i| self.fanout[i.index()]);
-        match narrowest {
-            Some(&i) if self.fanout[i.index()] <= SCAN_FANOUT => {
-                dag.edges.consumers(i).map(|(_, g)| g).find(|&g| same(g))
-            }
-            _ => self.memo.find(key_hash(op, inputs), |&g| same(g)).copied(),
-        }
-    }
-
-    /// Puts `g` in the hash table if all its inputs are past [`SCAN_FANOUT`].
-    fn remember_if_wide(&mut self, g: GateId) {
-        let wide = self
-            .dag
-            .inputs(g)
-            .iter()
-            .all(|i| self.fanout[i.index()] > SCAN_FANOUT);
-        if wide {
-            self.remember(g);
-        }
-    }
-
-    fn remember(&mut self, g: GateId) {
-        let dag = &self.dag;
-        let hash = key_hash(dag.op(g), dag.inputs(g));
-        debug_assert!(
-            self.memo.find(hash, |&x| x == g).is_none(),
-            "a gate goes in the table once"
-        );
-        self.memo
-            .insert_unique(hash, g, |&g| key_hash(dag.op(g), dag.inputs(g)));
+        self.dag.add(op, inputs, span)
     }
 
     fn bound(&mut self, name: Sym) -> &mut Option<GateId> {
@@ -611,9 +488,8 @@ impl Lowering {
                     .map_or_else(|| "f_out".into(), str::to_string)
             }
         };
-        let Dag { gates, edges } = self.dag;
         Circuit::from_parts(
-            (gates, edges),
+            self.dag.into_parts(),
             self.params,
             output,
             output_name,
@@ -650,133 +526,4 @@ fn not_in_header(ast: &Ast, h: &Stmt, name: &str, span: Span) -> Error {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Gates after lowering `src` both ways, which must agree.
-    fn gates(src: &str) -> usize {
-        let whole = lower(&parse(src).unwrap()).unwrap();
-        let (_, streamed) = parse_and_lower(src).unwrap();
-        assert_eq!(whole.len(), streamed.len());
-        whole.len()
-    }
-
-    /// Repeated gates are found whether their inputs have few consumers (by
-    /// scanning) or many (in the table), and across the moment an input passes
-    /// the limit.
-    #[test]
-    fn equal_gates_are_one_at_every_fan_out() {
-        for uses in [1, 7, 8, 9, 10, 30] {
-            // `x * y` once per stage, plus a stage-private constant: x and y
-            // gain two consumers per stage (the product is shared).
-            let mut src = String::new();
-            for k in 0..uses {
-                src.push_str(&format!("a{k} = x * y + x * {k}.5 + y * {k}.25\n"));
-            }
-            src.push_str("x * y + x + y\n");
-            // Inputs x, y and their product; per stage two constants, two
-            // products and two sums; the last line's two sums.
-            assert_eq!(gates(&src), 3 + 6 * uses + 2, "{uses} uses");
-            // The product written again is the same gate, and so is a whole
-            // stage's first sum; a new constant makes three new gates.
-            let again = format!("{src}z = x * y\nw = z + x * 0.5\nw + x * 0.75\n");
-            assert_eq!(gates(&again), 3 + 6 * uses + 2 + 3, "{uses} uses, again");
-        }
-    }
-}
-
-#[cfg(test)]
-mod late_header_tests {
-    use super::*;
-
-    /// Everything lowering decides, in words.
-    fn describe(c: &Circuit) -> String {
-        let mut out = String::new();
-        for g in c.gates() {
-            let ins: Vec<usize> = c.input_slice(g).iter().map(|i| i.index()).collect();
-            let span = c.gate(g).span;
-            let name = c.stage_names.first(g).unwrap_or("");
-            out.push_str(&format!("{:?} {ins:?} {span:?} {name}\\n", c.op(g)));
-        }
-        for p in &c.params {
-            out.push_str(&format!("param {} {:?} {:?}\\n", p.name, p.gate, p.span));
-        }
-        out.push_str(&format!(
-            "output {:?} {}\\n{:?}\\n",
-            c.output, c.output_name, c.notes
-        ));
-        out
-    }
-
-    /// A header after other statements is lowered a statement at a time, into
-    /// the very circuit the whole-program path makes.
-    #[test]
-    fn a_late_header_streams_to_the_same_circuit() {
-        for src in [
-            "h0 = x\nh1 = tanh(h0 * y + h0)\nf(x, y) = h1",
-            "h0 = x\nf(y, x) = h0 * y + 1",
-            "a = x * x\nf(x, z, y) = a + y", // z unused: gradient 0 and a note
-            "a = x\nf(x) = a\nb = a * 2",    // the header in the middle
-            "s = w · v\nloss(v, w) = max(0, s - 1)",
-            "a = x\nx(x) = a + 1", // the header's name is a parameter's
-            "a = x * y\nf(x,\n  y) = a  # over two lines\n\n",
-            "f(x) = x * x", // the only statement
-        ] {
-            let (program, streamed) = parse_and_lower(src).unwrap();
-            assert!(
-                program.stmts.is_empty(),
-                "{src}: lowered whole, not streamed"
-            );
-            let whole = lower(&parse(src).unwrap()).unwrap();
-            assert_eq!(describe(&streamed), describe(&whole), "{src}");
-        }
-    }
-
-    /// The header on the last line is read before parsing; anything else is
-    /// found by the parser.
-    #[test]
-    fn the_last_line_header_is_read_first() {
-        fn names(src: &str) -> Option<Vec<&str>> {
-            crate::syntax::trailing_header(src).map(|(name, params)| {
-                let mut all = vec![&src[name.range()]];
-                all.extend(params.iter().map(|p| &src[p.range()]));
-                all
-            })
-        }
-        assert_eq!(names("h = x\nf(x, y) = h * y"), Some(vec!["f", "x", "y"]));
-        assert_eq!(
-            names("h = x\nf(x) = h\n\n# done\n   \n"),
-            Some(vec!["f", "x"])
-        );
-        assert_eq!(names("g() = 1"), Some(vec!["g"]));
-        for src in [
-            "h = x\nf(x) + 1",
-            "f(x,\n y) = x",
-            "x",
-            "",
-            "\n# only\n",
-            "max(a, b) + 1",
-        ] {
-            assert_eq!(names(src), None, "{src:?}");
-        }
-    }
-
-    /// What the whole-program path reports stays its to report.
-    #[test]
-    fn a_late_header_keeps_its_errors() {
-        for (src, message) in [
-            ("a = q\nf(x) = a", "`q` is not a parameter of `f(x)`"),
-            ("a = x\nf(x, x) = a", "parameter `x` is listed twice"),
-            (
-                "a = x\nf(x) = a\ng(x) = a",
-                "a program has at most one header",
-            ),
-            ("x = 1\nf(x) = x", "`x` is already defined as a parameter"),
-            // The last line looks like a header but continues a bracket.
-            ("a = (x +\nf(x) = 1)", "unknown function `f`"),
-        ] {
-            let e = parse_and_lower(src).unwrap_err();
-            assert!(e.message.contains(message), "{src}: {}", e.message);
-        }
-    }
-}
+mod late_header_tests;

@@ -1,0 +1,108 @@
+//! Lowering's decisions as the circuit shows them: forks, names, parameters
+//! and their roles, errors, topological order, and petgraph's view.
+
+use super::*;
+use crate::syntax::parse;
+
+fn lower_src(src: &str) -> Result<Circuit> {
+    lower(&parse(src).unwrap())
+}
+
+#[test]
+fn repeated_subexpressions_become_one_gate() {
+    let c = lower_src("f(x, y) = (x*y + 1) * (x*y + 1)").unwrap();
+    // x, y, x*y, 1, +, *
+    assert_eq!(c.len(), 6);
+    let out = c.output;
+    let ins = c.inputs(out);
+    assert_eq!(ins[0], ins[1]);
+}
+
+#[test]
+fn stages_keep_names_and_fork() {
+    let c = lower_src("q = x + y\nf = q * q + z").unwrap();
+    let q = c
+        .stage_names
+        .iter()
+        .find(|(_, n)| *n == "q")
+        .map(|(g, _)| g)
+        .unwrap();
+    assert_eq!(c.consumers(q).len(), 2);
+    assert_eq!(c.label(q), "q");
+    assert_eq!(c.output_name, "f");
+    let names: Vec<_> = c.params.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["x", "y", "z"]);
+}
+
+#[test]
+fn header_fixes_order_and_must_cover_free_names() {
+    let c = lower_src("f(y, x) = x * y").unwrap();
+    assert_eq!(c.params[0].name, "y");
+    let e = lower_src("f(x) = x * y").unwrap_err();
+    assert_eq!(e.message, "`y` is not a parameter of `f(x)`");
+    assert_eq!(e.help.as_deref(), Some("add it to the header: `f(x, y)`"));
+}
+
+#[test]
+fn roles_of_parameters() {
+    let c = lower_src("L(s, y, z) = s[y] * 2").unwrap();
+    assert_eq!(
+        c.param_roles(),
+        [
+            ParamRole::Differentiable,
+            ParamRole::Index,
+            ParamRole::Unused
+        ]
+    );
+}
+
+#[test]
+fn redefinition_and_use_before_definition() {
+    assert!(
+        lower_src("a = x; a = 2")
+            .unwrap_err()
+            .message
+            .contains("already defined")
+    );
+    assert!(
+        lower_src("b = a + 1; a = 2; b")
+            .unwrap_err()
+            .message
+            .contains("before it is defined")
+    );
+}
+
+/// petgraph's view has the circuit's gates and edges under the same
+/// indices, and agrees with the flat lists on inputs and consumers.
+#[test]
+fn the_petgraph_view_is_the_circuit() {
+    use petgraph::visit::EdgeRef;
+    let c = lower_src("a = x * y; b = a * a + x; c = max(b, a) - y; c * a").unwrap();
+    let g = c.graph();
+    assert_eq!((g.node_count(), g.edge_count()), (c.len(), c.edge_count()));
+    assert!(!petgraph::algo::is_cyclic_directed(g));
+    for id in c.gates() {
+        assert_eq!(g[id.0].op, c.op(id));
+        for (edge, slot, input) in c.input_edges(id) {
+            let e = g.edge_endpoints(edge).unwrap();
+            assert_eq!((e, g[edge] as usize), ((input.0, id.0), slot));
+        }
+        let mut from_view: Vec<_> = g
+            .edges_directed(id.0, petgraph::Direction::Outgoing)
+            .map(|e| (e.id(), usize::from(*e.weight()), GateId(e.target())))
+            .collect();
+        from_view.sort_unstable();
+        assert_eq!(c.consumers(id), from_view, "consumers of {}", c.label(id));
+    }
+    // `a` feeds `a * a` twice, `max` once and the output once.
+    let a = c.stage_names.iter().find(|(_, n)| *n == "a").unwrap().0;
+    assert_eq!(c.consumers(a).len(), 4);
+}
+
+#[test]
+fn index_order_is_topological() {
+    let c = lower_src("a = exp(x); b = a * a; c = b + a; c * x").unwrap();
+    for g in c.gates() {
+        assert!(c.inputs(g).iter().all(|i| *i < g));
+    }
+}
