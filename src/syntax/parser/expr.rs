@@ -223,9 +223,9 @@ impl<'a, B: Build> Parser<'a, B> {
                                         ),
                                     ));
                                 }
+                                let (build, ast) = (&mut self.build, &mut self.ast);
                                 let id =
-                                    self.build
-                                        .apply(&mut self.ast, Op::Index, &ids(&list), span);
+                                    with_ids(&list, |ids| build.apply(ast, Op::Index, ids, span));
                                 out.push((id, span));
                             }
                             (Some(item), _) => return Err(self.mismatched(item, t)),
@@ -278,17 +278,18 @@ impl<'a, B: Build> Parser<'a, B> {
 
     /// `max(a, b, c)` becomes `max(max(a, b), c)`: every gate has a fixed arity.
     fn call(&mut self, op: Op, list: &[Operand<B::Id>], span: Span) -> B::Id {
-        let ids = ids(list);
         let (build, ast) = (&mut self.build, &mut self.ast);
-        if !matches!(op, Op::Max | Op::Min) {
-            // A fixed-arity function takes all its arguments (`scatter(x, v, i, j)`).
-            return build.apply(ast, op, &ids, span);
-        }
-        let mut acc = build.apply(ast, op, &ids[..ids.len().min(2)], span);
-        for &a in ids.iter().skip(2) {
-            acc = build.apply(ast, op, &[acc, a], span);
-        }
-        acc
+        with_ids(list, |ids| {
+            if !matches!(op, Op::Max | Op::Min) {
+                // A fixed-arity function takes all its arguments (`scatter(x, v, i, j)`).
+                return build.apply(ast, op, ids, span);
+            }
+            let mut acc = build.apply(ast, op, &ids[..ids.len().min(2)], span);
+            for &a in ids.iter().skip(2) {
+                acc = build.apply(ast, op, &[acc, a], span);
+            }
+            acc
+        })
     }
 
     fn unclosed(&self, item: Option<&Item>) -> Option<Span> {
@@ -344,13 +345,14 @@ impl<'a, B: Build> Parser<'a, B> {
     }
 }
 
-/// The nodes of operands, on the stack for up to four.
-fn ids<Id: Copy>(list: &[Operand<Id>]) -> smallvec::SmallVec<[Id; 4]> {
-    let mut ids = smallvec::SmallVec::with_capacity(list.len());
-    for &(id, _) in list {
-        ids.push(id);
+/// `f` of the nodes of operands: on the stack for one or two (nearly every
+/// call), where collecting a `SmallVec` cost 66 instructions a call.
+fn with_ids<Id: Copy, R>(list: &[Operand<Id>], f: impl FnOnce(&[Id]) -> R) -> R {
+    match *list {
+        [(a, _)] => f(&[a]),
+        [(a, _), (b, _)] => f(&[a, b]),
+        _ => f(&list.iter().map(|&(id, _)| id).collect::<Vec<Id>>()),
     }
-    ids
 }
 
 fn pop<T>(out: &mut Vec<T>) -> Result<T> {
