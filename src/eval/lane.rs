@@ -6,14 +6,15 @@
 //! inferring shapes, broadcasting, checking each result for a note to make.
 //!
 //! The lane computes exactly what the general passes compute, with the same
-//! formulas in the same order (a test holds it to bitwise equality with them,
-//! op by op and on generated programs). Whenever the general passes would have
+//! rules on numbers (`gate/scalar.rs`, which both call) in the same order (a
+//! test holds it to bitwise equality with them, op by op and on generated
+//! programs). Whenever the general passes would have
 //! something to say — a value or a gradient that is not finite, a domain
 //! error — the lane gives up (`None`) and the general pass runs instead, so
 //! that every note and error is written in one place.
 
 use super::{Backward, Forward, Notes, Results};
-use crate::gate::{Op, route, sigmoid};
+use crate::gate::{Op, scalar};
 use crate::graph::{Circuit, GateId, ParamRole};
 use crate::limits::MAX_TOTAL_ELEMENTS;
 use crate::value::{Shape, Shapes, Value};
@@ -22,72 +23,13 @@ use crate::value::{Shape, Shapes, Value};
 /// elementwise. `·`, `sum`, `mean` and `transpose` of scalars are left to the
 /// general pass, which defines them through arrays.
 fn in_lane(op: Op) -> bool {
-    !matches!(
-        op,
-        Op::Dot | Op::Sum | Op::Mean | Op::Transpose | Op::Outer | Op::Index | Op::Scatter
-    )
+    scalar::elementwise(op)
 }
 
 /// The gate's value from its inputs' values `a` and `b` (`b` unused by one-input
 /// gates); `None` where the general pass reports a domain error.
 fn value(op: Op, a: f64, b: f64) -> Option<f64> {
-    Some(match op {
-        Op::Add => a + b,
-        Op::Sub => a - b,
-        Op::Mul => a * b,
-        Op::Div if a == 0.0 && b == 0.0 => return None,
-        Op::Div => a / b,
-        Op::Pow if a < 0.0 && b.is_finite() && b.fract() != 0.0 => return None,
-        Op::Pow => a.powf(b),
-        Op::Neg => -a,
-        Op::Max => {
-            if b > a {
-                b
-            } else {
-                a
-            }
-        }
-        Op::Min => {
-            if b < a {
-                b
-            } else {
-                a
-            }
-        }
-        Op::Relu => {
-            if a > 0.0 {
-                a
-            } else {
-                0.0
-            }
-        }
-        Op::Abs => a.abs(),
-        Op::Exp => a.exp(),
-        Op::Log | Op::Sqrt if a < 0.0 => return None,
-        Op::Log => a.ln(),
-        Op::Sqrt => a.sqrt(),
-        Op::Sigmoid => sigmoid(a),
-        Op::Tanh => a.tanh(),
-        Op::Sin => a.sin(),
-        Op::Cos => a.cos(),
-        Op::Step => {
-            if a > 0.0 {
-                1.0
-            } else {
-                0.0
-            }
-        }
-        Op::Sign => {
-            if a > 0.0 {
-                1.0
-            } else if a < 0.0 {
-                -1.0
-            } else {
-                a * 0.0
-            }
-        }
-        _ => return None,
-    })
+    (in_lane(op) && !scalar::undefined(op, a, b)).then(|| scalar::value(op, a, b))
 }
 
 /// `∂out/∂input[slot]` at inputs `a`, `b` and output `o`: [`Op::local`] on numbers.
@@ -98,60 +40,8 @@ fn value(op: Op, a: f64, b: f64) -> Option<f64> {
 /// was three quarters of the pass.
 #[inline(never)]
 fn local(op: Op, slot: usize, a: f64, b: f64, o: f64) -> f64 {
-    match (op, slot) {
-        (Op::Add, _) | (Op::Sub, 0) => 1.0,
-        (Op::Sub, _) | (Op::Neg, _) => -1.0,
-        (Op::Mul, 0) => b,
-        (Op::Mul, _) => a,
-        (Op::Div, 0) => 1.0 / b,
-        (Op::Div, _) => -a / (b * b),
-        (Op::Pow, 0) => {
-            if b == 0.0 {
-                0.0
-            } else {
-                b * a.powf(b - 1.0)
-            }
-        }
-        (Op::Pow, _) => {
-            if o == 0.0 {
-                0.0
-            } else {
-                o * a.ln()
-            }
-        }
-        (Op::Max, 0) | (Op::Min, 1) => route(a, b),
-        (Op::Max, _) | (Op::Min, _) => route(b, a),
-        (Op::Relu, _) if a > 0.0 => 1.0,
-        (Op::Relu, _) => 0.0,
-        (Op::Abs, _) => {
-            if a > 0.0 {
-                1.0
-            } else if a < 0.0 {
-                -1.0
-            } else {
-                0.0
-            }
-        }
-        (Op::Exp, _) => o,
-        (Op::Log, _) => 1.0 / a,
-        (Op::Sqrt, _) => 0.5 / o,
-        (Op::Sigmoid, _) => o * (1.0 - o),
-        (Op::Tanh, _) => 1.0 - o * o,
-        (Op::Sin, _) => a.cos(),
-        (Op::Cos, _) => -a.sin(),
-        // Step, sign: flat on either side of the jump. Inputs and constants
-        // have no inputs, so no slot asks.
-        _ => 0.0,
-    }
-}
-
-/// True where [`Op::kink`] has something to say, tested on numbers.
-fn at_kink(op: Op, a: f64, b: f64) -> bool {
-    match op {
-        Op::Max | Op::Min => a == b,
-        Op::Relu | Op::Abs | Op::Step | Op::Sign => a == 0.0,
-        _ => false,
-    }
+    // Inputs and constants have no inputs, so no slot asks for them.
+    scalar::local(op, slot, a, b, o).map_or(0.0, |(l, _)| l)
 }
 
 /// The number of a value the lane made or checked.
@@ -358,7 +248,7 @@ fn backward_in<T: Slot, G: Grad>(
             // Gradients add at forks.
             below[input.index()].add(contribution);
         }
-        if at_kink(op, a, b) {
+        if scalar::at_kink(op, a, b) {
             let ins = [&Value::Scalar(a), &Value::Scalar(b)];
             if let Some(why) = op.kink(&ins[..inputs.len()]) {
                 kinks.push((g, why));
@@ -458,7 +348,9 @@ mod tests {
     }
 
     /// Every rule of the lane, bit for bit against the gate table's, at every
-    /// pair of points: values, domain errors, local gradients, kinks.
+    /// pair of points: values, domain errors, local gradients, kinks. Both
+    /// call `gate/scalar.rs`; this holds how each picks and broadcasts what
+    /// the rules read.
     #[test]
     fn the_lane_is_the_gate_table_on_numbers() {
         for op in OPS.into_iter().filter(|&op| in_lane(op)) {
@@ -487,7 +379,7 @@ mod tests {
                         );
                     }
                     assert_eq!(
-                        at_kink(op, a, b),
+                        scalar::at_kink(op, a, b),
                         op.kink(ins).is_some(),
                         "{op:?}({a}, {b})"
                     );

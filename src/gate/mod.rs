@@ -181,10 +181,10 @@ pub mod prec {
 pub struct DomainError(pub String);
 
 mod numeric;
+pub(crate) mod scalar;
 mod symbolic;
 
-pub(crate) use numeric::route;
-pub use numeric::sigmoid;
+pub use scalar::sigmoid;
 pub use symbolic::Builder;
 
 impl Op {

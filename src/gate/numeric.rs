@@ -2,6 +2,7 @@
 //! gradient, the vector-Jacobian product the backward pass sends to each input,
 //! and the subgradient it picks at a kink.
 
+use super::scalar::{self, Reads};
 use super::{DomainError, Op};
 use crate::value::{Shape, Value, fmt_num};
 
@@ -9,77 +10,52 @@ impl Op {
     /// The forward rule: the gate's value from its inputs' values. Shapes have been
     /// checked; an index gate's positions are checked by the caller.
     pub fn forward(self, ins: &[&Value]) -> Result<Value, DomainError> {
-        let unary = |f: fn(f64) -> f64| ins[0].map(f);
         Ok(match self {
             Op::Input(_) => ins[0].clone(),
             Op::Const(c) => Value::Scalar(c),
-            Op::Add => ins[0].zip(ins[1], |a, b| a + b),
-            Op::Sub => ins[0].zip(ins[1], |a, b| a - b),
-            Op::Mul => ins[0].zip(ins[1], |a, b| a * b),
-            Op::Div => {
-                if let Some((a, b)) = pairs(ins).into_iter().find(|&(a, b)| a == 0.0 && b == 0.0) {
-                    return Err(DomainError(format!(
-                        "{} / {} is undefined",
-                        fmt_num(a),
-                        fmt_num(b)
-                    )));
-                }
-                ins[0].zip(ins[1], |a, b| a / b)
-            }
-            Op::Pow => {
-                if let Some((a, b)) = pairs(ins)
-                    .into_iter()
-                    .find(|&(a, b)| a < 0.0 && b.is_finite() && b.fract() != 0.0)
-                {
-                    return Err(DomainError(format!(
-                        "cannot raise the negative number {} to the non-integer power {}",
-                        fmt_num(a),
-                        fmt_num(b)
-                    )));
-                }
-                ins[0].zip(ins[1], f64::powf)
-            }
-            Op::Neg => unary(|a| -a),
             Op::Dot => ins[0].dot(ins[1]),
-            Op::Max => ins[0].zip(ins[1], |a, b| if b > a { b } else { a }),
-            Op::Min => ins[0].zip(ins[1], |a, b| if b < a { b } else { a }),
-            Op::Relu => unary(|a| if a > 0.0 { a } else { 0.0 }),
-            Op::Abs => unary(f64::abs),
-            Op::Exp => unary(f64::exp),
-            Op::Log | Op::Sqrt => {
-                if let Some(a) = ins[0].elements().find(|&a| a < 0.0) {
-                    let name = self.name();
-                    return Err(DomainError(format!(
-                        "{name}({}) is undefined: {name} needs an input ≥ 0",
-                        fmt_num(a)
-                    )));
-                }
-                unary(if matches!(self, Op::Log) {
-                    f64::ln
-                } else {
-                    f64::sqrt
-                })
-            }
-            Op::Sigmoid => unary(sigmoid),
-            Op::Tanh => unary(f64::tanh),
-            Op::Sin => unary(f64::sin),
-            Op::Cos => unary(f64::cos),
-            Op::Step => unary(|a| if a > 0.0 { 1.0 } else { 0.0 }),
-            Op::Sign => unary(|a| {
-                if a > 0.0 {
-                    1.0
-                } else if a < 0.0 {
-                    -1.0
-                } else {
-                    a * 0.0 // 0 stays 0; nan stays nan
-                }
-            }),
             Op::Sum => Value::Scalar(ins[0].sum()),
             Op::Mean => Value::Scalar(ins[0].sum() / ins[0].shape().len() as f64),
             Op::Transpose => ins[0].transpose(),
             Op::Outer => Value::outer(ins[0], ins[1]),
             Op::Index => ins[0].get(&indices(&ins[1..])),
             Op::Scatter => Value::scatter(ins[0].shape(), &indices(&ins[2..]), ins[1]),
+            // Every other gate is elementwise: its rule on numbers, element by element.
+            op => {
+                if scalar::can_be_undefined(op) {
+                    let at = |a: f64, b: f64| scalar::undefined(op, a, b).then_some((a, b));
+                    let bad = match ins {
+                        [x] => x.elements().find_map(|a| at(a, 0.0)),
+                        _ => pairs(ins).into_iter().find_map(|(a, b)| at(a, b)),
+                    };
+                    if let Some((a, b)) = bad {
+                        return Err(op.domain_error(a, b));
+                    }
+                }
+                match ins {
+                    [x] => x.map(|a| scalar::value(op, a, 0.0)),
+                    _ => ins[0].zip(ins[1], |a, b| scalar::value(op, a, b)),
+                }
+            }
+        })
+    }
+
+    /// Why the gate is undefined at `a` (and `b`), in the contract's words.
+    fn domain_error(self, a: f64, b: f64) -> DomainError {
+        DomainError(match self {
+            Op::Div => format!("{} / {} is undefined", fmt_num(a), fmt_num(b)),
+            Op::Pow => format!(
+                "cannot raise the negative number {} to the non-integer power {}",
+                fmt_num(a),
+                fmt_num(b)
+            ),
+            _ => {
+                let name = self.name();
+                format!(
+                    "{name}({}) is undefined: {name} needs an input ≥ 0",
+                    fmt_num(a)
+                )
+            }
         })
     }
 
@@ -87,44 +63,22 @@ impl Op {
     /// (a scalar or the output's shape). `None` for gates that are not elementwise.
     /// At a kink it returns the subgradient that [`Op::kink`] describes.
     pub fn local(self, slot: usize, ins: &[&Value], out: &Value) -> Option<Value> {
-        let a = ins[0];
-        let from_a = |f: fn(f64) -> f64| a.map(f);
-        Some(match (self, slot) {
-            (Op::Add, _) | (Op::Sub, 0) => Value::Scalar(1.0),
-            (Op::Sub, _) | (Op::Neg, _) => Value::Scalar(-1.0),
-            (Op::Mul, 0) => ins[1].clone(),
-            (Op::Mul, _) => a.clone(),
-            (Op::Div, 0) => ins[1].map(|b| 1.0 / b),
-            (Op::Div, _) => a.zip(ins[1], |a, b| -a / (b * b)),
-            (Op::Pow, 0) => a.zip(
-                ins[1],
-                |a, b| if b == 0.0 { 0.0 } else { b * a.powf(b - 1.0) },
-            ),
-            (Op::Pow, _) => out.zip(a, |o, a| if o == 0.0 { 0.0 } else { o * a.ln() }),
-            (Op::Max, 0) => a.zip(ins[1], route),
-            (Op::Max, _) => a.zip(ins[1], |a, b| route(b, a)),
-            (Op::Min, 0) => a.zip(ins[1], |a, b| route(b, a)),
-            (Op::Min, _) => a.zip(ins[1], route),
-            (Op::Relu, _) => from_a(|a| if a > 0.0 { 1.0 } else { 0.0 }),
-            (Op::Abs, _) => from_a(|a| {
-                if a > 0.0 {
-                    1.0
-                } else if a < 0.0 {
-                    -1.0
-                } else {
-                    0.0
-                }
-            }),
-            (Op::Exp, _) => out.clone(),
-            (Op::Log, _) => from_a(|a| 1.0 / a),
-            (Op::Sqrt, _) => out.map(|o| 0.5 / o),
-            (Op::Sigmoid, _) => out.map(|s| s * (1.0 - s)),
-            (Op::Tanh, _) => out.map(|t| 1.0 - t * t),
-            (Op::Sin, _) => from_a(f64::cos),
-            (Op::Cos, _) => from_a(|a| -a.sin()),
-            (Op::Step | Op::Sign, _) => Value::Scalar(0.0),
-            (Op::Input(_) | Op::Const(_), _) => Value::Scalar(1.0),
-            _ => return None,
+        if matches!(self, Op::Input(_) | Op::Const(_)) {
+            return Some(Value::Scalar(1.0));
+        }
+        // What it reads does not depend on the numbers.
+        let (_, reads) = scalar::local(self, slot, 0.0, 0.0, 0.0)?;
+        let f =
+            |a: f64, b: f64, o: f64| scalar::local(self, slot, a, b, o).map_or(f64::NAN, |l| l.0);
+        let (a, b) = (ins[0], ins.get(1).copied());
+        let second = || b.expect("a two-input gate");
+        Some(match reads {
+            Reads::Nothing => Value::Scalar(f(0.0, 0.0, 0.0)),
+            Reads::A => a.map(|a| f(a, 0.0, 0.0)),
+            Reads::B => second().map(|b| f(0.0, b, 0.0)),
+            Reads::AB => a.zip(second(), |a, b| f(a, b, 0.0)),
+            Reads::O => out.map(|o| f(0.0, 0.0, o)),
+            Reads::OA => out.zip(a, |o, a| f(a, 0.0, o)),
         })
     }
 
@@ -173,14 +127,23 @@ impl Op {
     /// When the inputs sit on a kink of this gate, the subgradient convention used
     /// there, in words; `None` away from kinks.
     pub fn kink(self, ins: &[&Value]) -> Option<&'static str> {
-        let at_zero = || ins[0].elements().any(|a| a == 0.0);
+        let kinked = match ins {
+            [x] => x.elements().any(|a| scalar::at_kink(self, a, 0.0)),
+            [_, _] => pairs(ins)
+                .into_iter()
+                .any(|(a, b)| scalar::at_kink(self, a, b)),
+            _ => false,
+        };
+        if !kinked {
+            return None;
+        }
         match self {
-            Op::Max | Op::Min if pairs(ins).into_iter().any(|(a, b)| a == b) => Some(
+            Op::Max | Op::Min => Some(
                 "its inputs tie; subgradient: the gradient is split evenly between them (½ each)",
             ),
-            Op::Relu if at_zero() => Some("its input is 0; subgradient 0 chosen (relu'(0) = 0)"),
-            Op::Abs if at_zero() => Some("its input is 0; subgradient 0 chosen (sign(0) = 0)"),
-            Op::Step | Op::Sign if at_zero() => {
+            Op::Relu => Some("its input is 0; subgradient 0 chosen (relu'(0) = 0)"),
+            Op::Abs => Some("its input is 0; subgradient 0 chosen (sign(0) = 0)"),
+            Op::Step | Op::Sign => {
                 Some("its input is at the jump (0); derivative 0 chosen, as on either side")
             }
             _ => None,
@@ -193,27 +156,6 @@ fn indices(ins: &[&Value]) -> Vec<usize> {
     ins.iter()
         .map(|v| v.as_scalar().unwrap_or(0.0) as usize)
         .collect()
-}
-
-/// The logistic function, written to stay finite for large |x|.
-pub fn sigmoid(x: f64) -> f64 {
-    if x >= 0.0 {
-        1.0 / (1.0 + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (1.0 + e)
-    }
-}
-
-/// The max gate's routing: 1 to the winner, 0 to the loser, ½ each at a tie.
-pub(crate) fn route(this: f64, other: f64) -> f64 {
-    if this > other {
-        1.0
-    } else if this < other {
-        0.0
-    } else {
-        0.5
-    }
 }
 
 /// Element pairs of a two-input gate, with scalar broadcasting.
