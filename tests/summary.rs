@@ -128,3 +128,26 @@ fn a_large_circuit_text_is_bounded_and_says_how_to_see_the_rest() {
     }
     assert!(out.lines().count() < 400, "{} lines", out.lines().count());
 }
+
+/// `--summary` keeps only the results, through its own evaluation: its
+/// errors are the full report's, word for word, with the same exit code.
+#[test]
+fn summary_errors_are_the_full_reports() {
+    for args in [
+        &["f(x) = log(x)", "--at", "x=-1"][..],
+        &["f(x, y) = (x - y) / (x - y)", "--at", "x=1,y=1"],
+        &["f(x) = (-2) ^ x", "--at", "x=[0.5, 1]"],
+        &["f(x, y) = x * y", "--at", "x=1"],
+        &["f(x) = x * 2", "--at", "x=1", "--grad", "[1, 2]"],
+    ] {
+        let full = gx().args(args).output().unwrap();
+        let summary = gx()
+            .args([args, &["--summary"][..]].concat())
+            .output()
+            .unwrap();
+        assert!(!full.status.success(), "{args:?} should fail");
+        assert_eq!(summary.status.code(), full.status.code(), "{args:?}");
+        assert_eq!(summary.stderr, full.stderr, "{args:?}");
+        assert!(summary.stdout.is_empty(), "{args:?}");
+    }
+}
