@@ -269,16 +269,18 @@ pub(super) fn results(c: &Circuit, params: &[Value], upstream: &Value) -> Option
     let values: Vec<f64> = forward_in(c, params)?;
     let mut grads = vec![<f64 as Grad>::none(); c.len()];
     let (_, notes) = backward_in(c, &values, up, &mut grads, |_, _| {})?;
+    // Every gate here is elementwise and passes gradient through every input,
+    // so no parameter is an index only (`ParamRole::Index`, no gradient): the
+    // roles, a pass over the whole circuit, need not be looked up.
+    debug_assert!(!c.param_roles().contains(&ParamRole::Index));
     let gradients = c
         .params
         .iter()
-        .zip(c.param_roles())
-        .map(|(p, role)| match role {
-            ParamRole::Index => None,
-            // No gradient reached it: 0, as `Backward::param_grads` has it.
-            _ => Some(Value::Scalar(
+        // No gradient reached it: 0, as `Backward::param_grads` has it.
+        .map(|p| {
+            Some(Value::Scalar(
                 Grad::get(&grads[p.gate.index()]).unwrap_or(0.0),
-            )),
+            ))
         })
         .collect();
     Some(Results {

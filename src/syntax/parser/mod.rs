@@ -98,8 +98,9 @@ pub(crate) struct Parsed<Id> {
 
 /// The syntax tree's [`Build`]: nodes in the arena, statements in a list.
 #[derive(Default)]
-struct Tree {
-    stmts: Vec<Stmt>,
+pub(crate) struct Tree {
+    /// The statements so far.
+    pub(crate) stmts: Vec<Stmt>,
     /// The first node of the statement being parsed.
     first: u32,
 }
