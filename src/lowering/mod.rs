@@ -18,7 +18,6 @@ use crate::syntax::ast::{Ast, Names};
 use crate::syntax::{Build, Expr, ExprId, Parsed, Program, Stmt, StmtKind, Sym, parse};
 
 mod dag;
-mod pipeline;
 use dag::Dag;
 use petgraph::graph::NodeIndex;
 use smallvec::SmallVec;
@@ -57,25 +56,19 @@ pub fn lower(program: &Program) -> Result<Circuit> {
 /// first pass, and a second declares it. Without this, such a program was
 /// lowered whole, at half as much memory again.
 pub fn parse_and_lower(src: &str) -> Result<(Program, Circuit)> {
-    parse_and_lower_with(src, pipeline::worth_it(src))
-}
-
-/// [`parse_and_lower`], with the parser and lowering on two threads or not
-/// (see `pipeline.rs`).
-fn parse_and_lower_with(src: &str, threaded: bool) -> Result<(Program, Circuit)> {
     let guess =
         crate::syntax::trailing_header(src).map(|(name, params)| LateHeader { name, params });
     if let Some(g) = &guess
-        && let Some(c) = stream(src, Some(g), &mut None, threaded)
+        && let Some(c) = stream(src, Some(g), &mut None)
     {
         return Ok((Program::default(), c));
     }
     let mut late = None;
-    if let Some(c) = stream(src, None, &mut late, threaded) {
+    if let Some(c) = stream(src, None, &mut late) {
         return Ok((Program::default(), c));
     }
     if let Some(header) = late
-        && let Some(c) = stream(src, Some(&header), &mut None, threaded)
+        && let Some(c) = stream(src, Some(&header), &mut None)
     {
         return Ok((Program::default(), c));
     }
@@ -94,12 +87,11 @@ struct LateHeader {
 
 /// One streaming pass; `header`, a late header to declare first. `None` when
 /// the program must be lowered another way, with `late` set if a late header
-/// is the reason. `threaded`: lowering on a second thread.
+/// is the reason.
 fn stream(
     src: &str,
     header: Option<&LateHeader>,
     late: &mut Option<LateHeader>,
-    threaded: bool,
 ) -> Option<Circuit> {
     // Hint only: the gates are fewer than the source's bytes over ten or so.
     let mut l = Lowering::new(src.len() / 8, Mode::Streaming);
@@ -110,11 +102,7 @@ fn stream(
     if let Some(h) = header {
         l.predeclare(src, h).ok()?;
     }
-    let (parsed, mut l) = if threaded {
-        pipeline::parse_and_lower(src, &first, l)
-    } else {
-        (crate::syntax::parse_into(src, &first, &mut l), l)
-    };
+    let parsed = crate::syntax::parse_into(src, &first, &mut l);
     *late = l.late.take();
     let seen = header.is_none() || l.predeclared.as_ref().is_some_and(|p| p.seen);
     match parsed {

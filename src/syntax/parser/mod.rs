@@ -98,9 +98,8 @@ pub(crate) struct Parsed<Id> {
 
 /// The syntax tree's [`Build`]: nodes in the arena, statements in a list.
 #[derive(Default)]
-pub(crate) struct Tree {
-    /// The statements so far.
-    pub(crate) stmts: Vec<Stmt>,
+struct Tree {
+    stmts: Vec<Stmt>,
     /// The first node of the statement being parsed.
     first: u32,
 }
