@@ -269,10 +269,19 @@ pub(super) fn results(c: &Circuit, params: &[Value], upstream: &Value) -> Option
     let values: Vec<f64> = forward_in(c, params)?;
     let mut grads = vec![<f64 as Grad>::none(); c.len()];
     let (_, notes) = backward_in(c, &values, up, &mut grads, |_, _| {})?;
-    // Every gate here is elementwise and passes gradient through every input,
-    // so no parameter is an index only (`ParamRole::Index`, no gradient): the
-    // roles, a pass over the whole circuit, need not be looked up.
-    debug_assert!(!c.param_roles().contains(&ParamRole::Index));
+    // The roles without a pass of their own over the circuit: every gate here
+    // passes gradient back through every input (none is an index), and a
+    // gradient, zero or not, reaches exactly the parameters the output depends
+    // on, since every gate between them depends on a parameter too.
+    let roles: Vec<ParamRole> = c
+        .params
+        .iter()
+        .map(|p| match Grad::get(&grads[p.gate.index()]) {
+            Some(_) => ParamRole::Differentiable,
+            None => ParamRole::Unused,
+        })
+        .collect();
+    debug_assert_eq!(roles, c.param_roles());
     let gradients = c
         .params
         .iter()
@@ -287,6 +296,7 @@ pub(super) fn results(c: &Circuit, params: &[Value], upstream: &Value) -> Option
         value: Value::Scalar(values[c.output.index()]),
         upstream: upstream.clone(),
         gradients,
+        roles,
         notes,
     })
 }

@@ -3,7 +3,7 @@
 
 use super::{Backward, Forward, backward_with, forward, lane};
 use crate::error::Result;
-use crate::graph::Circuit;
+use crate::graph::{Circuit, ParamRole};
 use crate::value::Value;
 
 /// What a results-only run keeps (`--summary`): the output's value, the
@@ -18,6 +18,9 @@ pub struct Results {
     /// Each parameter's gradient, in parameter order, as
     /// [`Backward::param_grads`] gives them.
     pub gradients: Vec<Option<Value>>,
+    /// How each parameter takes part in the output, as
+    /// [`Circuit::param_roles`] gives them.
+    pub roles: Vec<ParamRole>,
     /// The forward pass's notes, then the backward pass's.
     pub notes: Vec<String>,
 }
@@ -29,6 +32,7 @@ impl Results {
             value: fwd.values[c.output.index()].clone(),
             upstream: bwd.upstream.clone(),
             gradients: bwd.param_grads(c, fwd),
+            roles: c.param_roles(),
             notes: fwd.notes.iter().chain(&bwd.notes).cloned().collect(),
         }
     }

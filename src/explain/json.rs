@@ -105,7 +105,8 @@ impl Serialize for Report<'_> {
                 r.serialize_entry("symbolic", &Pairs(sym))?;
             }
         }
-        if let Some(o) = a.outcome() {
+        let outcome = a.outcome();
+        if let Some(o) = &outcome {
             r.serialize_entry("value", &V(&o.value))?;
             r.serialize_entry("upstream", &V(&o.upstream))?;
             r.serialize_entry("gradients", &Gradients(c, &o.gradients))?;
@@ -113,7 +114,7 @@ impl Serialize for Report<'_> {
         if !extras.summary {
             r.serialize_entry("gates", &Gates(a))?;
         }
-        let mut notes = super::text::notes(a);
+        let mut notes = super::text::notes_of(a, outcome.as_ref());
         notes.extend(extras.notes.iter().cloned());
         r.serialize_entry("notes", &notes)?;
         if let Some((err, ok)) = extras.check {

@@ -31,9 +31,19 @@ impl Default for Options {
 
 /// Every note of the analysis: lowering's, the parameters', the passes'.
 pub fn notes(a: &Analysis) -> Vec<String> {
+    notes_of(a, a.outcome().as_ref())
+}
+
+/// [`notes`], given the analysis's [`Analysis::outcome`]: its passes' notes,
+/// and the parameters' roles it found on the way when it has them.
+pub(crate) fn notes_of(a: &Analysis, outcome: Option<&Results>) -> Vec<String> {
     let c = &a.circuit;
     let mut notes = c.notes.clone();
-    for (p, role) in c.params.iter().zip(c.param_roles()) {
+    let roles = match outcome {
+        Some(o) => o.roles.clone(),
+        None => c.param_roles(),
+    };
+    for (p, role) in c.params.iter().zip(roles) {
         match role {
             ParamRole::Unused => notes.push(format!(
                 "`{}` does not affect `{}`: its gradient is 0",
@@ -46,8 +56,8 @@ pub fn notes(a: &Analysis) -> Vec<String> {
             ParamRole::Differentiable => {}
         }
     }
-    if let Some(o) = a.outcome() {
-        notes.extend(o.notes);
+    if let Some(o) = outcome {
+        notes.extend(o.notes.iter().cloned());
     }
     notes
 }
@@ -82,7 +92,7 @@ pub fn explain_with(a: &Analysis, opts: Options, extra: Doc, extra_notes: &[Stri
     if outcome.is_none() {
         hint(&mut d, c);
     }
-    let mut notes = notes(a);
+    let mut notes = notes_of(a, outcome.as_ref());
     notes.extend(extra_notes.iter().cloned());
     if !notes.is_empty() {
         d.gap();
