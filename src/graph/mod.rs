@@ -419,26 +419,36 @@ impl Circuit {
 
     /// [`Circuit::requires_grad`], computed once and borrowed.
     pub fn requires_grad_slice(&self) -> &[bool] {
-        self.requires.get_or_init(|| {
-            let n = self.len();
-            let mut req = Vec::with_capacity(n);
-            let Edges {
-                in_start, in_list, ..
-            } = &self.edges;
-            for (g, gate) in self.gates.iter().enumerate() {
-                let ins = &in_list[in_start[g] as usize..in_start[g + 1] as usize];
-                let r = match gate.op {
-                    Op::Input(_) => true,
-                    Op::Const(_) => false,
-                    op => ins
-                        .iter()
-                        .enumerate()
-                        .any(|(slot, i)| req[i.index()] && op.carries_gradient(slot)),
-                };
-                req.push(r);
-            }
-            req
-        })
+        self.requires.get_or_init(|| self.compute_requires_grad())
+    }
+
+    /// Hands over [`Circuit::requires_grad`] computed elsewhere: by a pass
+    /// that visits every gate anyway, and must agree with it exactly.
+    pub(crate) fn know_requires_grad(&self, req: Vec<bool>) {
+        debug_assert_eq!(req, self.compute_requires_grad());
+        // Already known: the same, so nothing is lost.
+        let _ = self.requires.set(req);
+    }
+
+    fn compute_requires_grad(&self) -> Vec<bool> {
+        let n = self.len();
+        let mut req = Vec::with_capacity(n);
+        let Edges {
+            in_start, in_list, ..
+        } = &self.edges;
+        for (g, gate) in self.gates.iter().enumerate() {
+            let ins = &in_list[in_start[g] as usize..in_start[g + 1] as usize];
+            let r = match gate.op {
+                Op::Input(_) => true,
+                Op::Const(_) => false,
+                op => ins
+                    .iter()
+                    .enumerate()
+                    .any(|(slot, i)| req[i.index()] && op.carries_gradient(slot)),
+            };
+            req.push(r);
+        }
+        req
     }
 }
 
