@@ -40,10 +40,18 @@ def machine():
     )
 
 
-def hyperfine(cmd, runs, warmup=1):
-    """Mean and standard deviation (seconds) of the whole process."""
+# One core of the machine, for runs pinned to it: the issue measured its peers
+# on one core, and a single-threaded process that the scheduler moves between
+# cores loses its caches (on this VM, 54 ms pinned against 58-60 ms not).
+PIN = ["taskset", "-c", "1"] if (os.cpu_count() or 1) >= 2 and \
+    subprocess.run(["sh", "-c", "command -v taskset"], capture_output=True).returncode == 0 else None
+
+
+def hyperfine(cmd, runs, warmup=1, pin=False):
+    """Mean and standard deviation (seconds) of the whole process; `pin`: on
+    one core (hyperfine itself is pinned, so the timed command is unchanged)."""
     out = os.path.join(WORK, "hf.json")
-    sh(["hyperfine", "-N", "--warmup", str(warmup), "--runs", str(runs),
+    sh((PIN if pin else []) + ["hyperfine", "-N", "--warmup", str(warmup), "--runs", str(runs),
         "--export-json", out, "--output", "null", cmd])
     r = json.load(open(out))["results"][0]
     return dict(mean=r["mean"], stddev=r["stddev"], min=r["min"], runs=runs)
@@ -110,6 +118,11 @@ def main():
     R["baselines"]["micrograd"] = dict(runs=mg, best=min(r["total_s"] for r in mg),
                                        mean=sum(r["total_s"] for r in mg) / len(mg))
     print("micrograd", R["baselines"]["micrograd"]["best"], flush=True)
+    if PIN:
+        mg = [json.loads(sh(PIN + [sys.executable, os.path.join(HERE, "micrograd_chain.py"),
+                                   "100000"])) for _ in range(1 if quick else 3)]
+        R["baselines"]["micrograd pinned"] = dict(runs=mg, best=min(r["total_s"] for r in mg))
+        print("micrograd pinned", R["baselines"]["micrograd pinned"]["best"], flush=True)
 
     for w in work:
         if w["name"] in ("chain", "hinge"):
@@ -120,6 +133,10 @@ def main():
                 runs = 2
             # Results only.
             t = hyperfine(cmd(w, "--summary", "--format", "json"), runs)
+            if PIN and n == 100_000 and w["name"] == "chain":
+                R["pinned"] = hyperfine(cmd(w, "--summary", "--format", "json"),
+                                        30 if not quick else 2, warmup=3, pin=True)
+                print("pinned", R["pinned"], flush=True)
             out = f(f"{w['name']}-{n}.summary.json")
             mem, _ = peak(argv(w, "--summary", "--format", "json"), out)
             summary = json.load(open(out))
@@ -277,6 +294,13 @@ def table(R):
         out.append(f"| --summary on the 100 000-stage chain ≥ 50× micrograd "
                    f"({fmt_t(mg['best'])}, best of {len(mg['runs'])}) | {x:.0f}× "
                    f"({fmt_t(s100['time']['mean'])}) | {'yes' if x >= 50 else 'no'} |")
+    pinned, mgp = R.get("pinned"), R["baselines"].get("micrograd pinned")
+    if pinned and mgp:
+        x = mgp["best"] / pinned["mean"]
+        out.append(f"| … both pinned to one core (`taskset -c 1`): micrograd "
+                   f"{fmt_t(mgp['best'])}, best of {len(mgp['runs'])} | {x:.0f}× "
+                   f"({fmt_t(pinned['mean'])} ± {fmt_t(pinned['stddev'])}, min "
+                   f"{fmt_t(pinned['min'])}) | {'yes' if x >= 50 else 'no'} |")
     sizes = sorted(n for n, mode in chain if mode == "full JSON")
     for a, b in zip(sizes, sizes[1:]):
         ta, tb = chain[(a, "full JSON")]["time"]["mean"], chain[(b, "full JSON")]["time"]["mean"]
