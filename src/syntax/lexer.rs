@@ -164,6 +164,27 @@ static CLASS: [u8; 256] = {
     t
 };
 
+/// The token of each one-byte punctuation mark (`*` alone; `**` is looked
+/// for apart); [`Tok::Eof`] for every other byte.
+static PUNCT_TOK: [Tok; 256] = {
+    let mut t = [Tok::Eof; 256];
+    t[b'+' as usize] = Tok::Plus;
+    t[b'-' as usize] = Tok::Minus;
+    t[b'*' as usize] = Tok::Star;
+    t[b'/' as usize] = Tok::Slash;
+    t[b'@' as usize] = Tok::Dot;
+    t[b'^' as usize] = Tok::Caret;
+    t[b'(' as usize] = Tok::LParen;
+    t[b')' as usize] = Tok::RParen;
+    t[b'[' as usize] = Tok::LBrack;
+    t[b']' as usize] = Tok::RBrack;
+    t[b',' as usize] = Tok::Comma;
+    t[b';' as usize] = Tok::Semi;
+    t[b'\n' as usize] = Tok::Newline;
+    t[b'=' as usize] = Tok::Eq;
+    t
+};
+
 /// The tokens of a text, one at a time: the parser pulls them as it goes, so a
 /// million-stage program never holds its whole token list.
 #[derive(Clone, Debug)]
@@ -248,23 +269,8 @@ impl<'a> Lexer<'a> {
                     _ => (end, Tok::Num),
                 }
             }
-            PUNCT => match b {
-                b'*' if bytes.get(start + 1) == Some(&b'*') => (start + 2, Tok::Caret),
-                b'+' => (start + 1, Tok::Plus),
-                b'-' => (start + 1, Tok::Minus),
-                b'*' => (start + 1, Tok::Star),
-                b'/' => (start + 1, Tok::Slash),
-                b'@' => (start + 1, Tok::Dot),
-                b'^' => (start + 1, Tok::Caret),
-                b'(' => (start + 1, Tok::LParen),
-                b')' => (start + 1, Tok::RParen),
-                b'[' => (start + 1, Tok::LBrack),
-                b']' => (start + 1, Tok::RBrack),
-                b',' => (start + 1, Tok::Comma),
-                b';' => (start + 1, Tok::Semi),
-                b'\n' => (start + 1, Tok::Newline),
-                _ => (start + 1, Tok::Eq),
-            },
+            PUNCT if b == b'*' && bytes.get(start + 1) == Some(&b'*') => (start + 2, Tok::Caret),
+            PUNCT => (start + 1, PUNCT_TOK[b as usize]),
             _ => return self.other(start),
         };
         self.pos = end;
@@ -278,6 +284,74 @@ impl<'a> Lexer<'a> {
             Span::new(start, end)
         };
         Ok(Token { tok, span })
+    }
+
+    /// Lexes tokens into `out` from its start, up to its end or a [`Tok::Eof`],
+    /// whichever comes first: how many it wrote, and the error that stopped
+    /// it early, if one did (the tokens before it are written).
+    ///
+    /// The same tokens as [`Lexer::next_token`] called again and again, with
+    /// its commonest tokens (ASCII names and one-byte punctuation) recognised
+    /// in this loop: a parser that takes its tokens a window at a time then
+    /// spends about a third of the instructions a token it spent calling
+    /// `next_token` for each.
+    pub fn fill(&mut self, out: &mut [Token]) -> (usize, Result<()>) {
+        let bytes = self.src.as_bytes();
+        // Spans are 32-bit: a text past 4 GiB takes `next_token`, which clamps.
+        let short = bytes.len() <= u32::MAX as usize;
+        let mut n = 0;
+        while n < out.len() {
+            let mut pos = self.pos;
+            while let Some(&b) = bytes.get(pos)
+                && CLASS[b as usize] == SPACE
+            {
+                pos += 1;
+            }
+            let start = pos;
+            let quick = match bytes.get(pos) {
+                Some(&b) if short && CLASS[b as usize] == NAME_START => {
+                    pos += 1;
+                    while let Some(&c) = bytes.get(pos)
+                        && CLASS[c as usize] >= NAME_START
+                    {
+                        pos += 1;
+                    }
+                    // A name that goes on in non-ASCII letters is `next_token`'s.
+                    bytes.get(pos).is_none_or(u8::is_ascii).then_some(Tok::Name)
+                }
+                Some(&b)
+                    if short
+                        && CLASS[b as usize] == PUNCT
+                        && !(b == b'*' && bytes.get(pos + 1) == Some(&b'*')) =>
+                {
+                    pos += 1;
+                    Some(PUNCT_TOK[b as usize])
+                }
+                _ => None,
+            };
+            let t = match quick {
+                Some(tok) => {
+                    self.pos = pos;
+                    Token {
+                        tok,
+                        span: Span {
+                            start: start as u32,
+                            end: pos as u32,
+                        },
+                    }
+                }
+                None => match self.next_token() {
+                    Ok(t) => t,
+                    Err(e) => return (n, Err(e)),
+                },
+            };
+            out[n] = t;
+            n += 1;
+            if t.tok == Tok::Eof {
+                break;
+            }
+        }
+        (n, Ok(()))
     }
 
     /// Everything but the common case: byte-order marks and comments (then
@@ -422,6 +496,61 @@ mod tests {
             let fast = Lexer::new(s).next_token();
             let slow = Lexer::new(s).other(0);
             assert_eq!(fast, slow, "{s:?}");
+        }
+    }
+
+    /// `fill` gives the tokens, and the error, that `next_token` gives, with
+    /// windows of every small size (so that texts end and fail mid-window).
+    #[test]
+    fn filling_a_window_lexes_like_next_token() {
+        for src in [
+            "h1 = tanh(h0 * x1 + h0)\nh2 = tanh(h1 * x1 + h1)\n",
+            "f(x, y) = x**2 + y ^ 3 - 1.5e3 @ W[0, 1] · v; z = −x",
+            "σ(x) + xσ + βeta_2\r\n\t# comment ( [\n y",
+            "a = 2x",
+            "a = x $ y",
+            "x\u{0}",
+            "\u{feff}a=b",
+            "",
+            "   ",
+            "1e+",
+            "((((a))))",
+        ] {
+            let mut one = Lexer::new(src);
+            let mut expected = Vec::new();
+            let end = loop {
+                match one.next_token() {
+                    Ok(t) if t.tok == Tok::Eof => {
+                        expected.push(t);
+                        break None;
+                    }
+                    Ok(t) => expected.push(t),
+                    Err(e) => break Some(e),
+                }
+            };
+            for size in 1..6 {
+                let mut lexer = Lexer::new(src);
+                let mut got = Vec::new();
+                let mut window = vec![
+                    Token {
+                        tok: Tok::Comma,
+                        span: Span::new(0, 0)
+                    };
+                    size
+                ];
+                let error = loop {
+                    let (n, r) = lexer.fill(&mut window);
+                    got.extend_from_slice(&window[..n]);
+                    if let Err(e) = r {
+                        break Some(e);
+                    }
+                    if got.last().is_some_and(|t| t.tok == Tok::Eof) {
+                        break None;
+                    }
+                };
+                assert_eq!(got, expected, "{src:?}, windows of {size}");
+                assert_eq!(error, end, "{src:?}, windows of {size}");
+            }
         }
     }
 

@@ -258,7 +258,7 @@ impl<'a, B: Build> Parser<'a, B> {
                         return pop(out);
                     }
                     _ => {
-                        let prev = self.prev;
+                        let prev = self.prev();
                         let mut e = self
                             .unexpected(t, "an operator")
                             .label("an operator is missing before this");

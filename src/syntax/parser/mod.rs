@@ -128,6 +128,9 @@ impl Build for Tree {
     }
 }
 
+/// How many tokens the parser's window holds: 6 KiB, which stays in the cache.
+const WINDOW: usize = 512;
+
 const EOF: Token = Token {
     tok: Tok::Eof,
     span: Span { start: 0, end: 0 },
@@ -135,15 +138,18 @@ const EOF: Token = Token {
 
 struct Parser<'a, B: Build> {
     src: &'a str,
-    /// Tokens are pulled as the parser goes (a million-stage program never
-    /// holds its token list); a lexer error ends the text (as [`Tok::Eof`]) and
-    /// is kept, to be reported in place of whatever follows.
+    /// Tokens are lexed a window at a time as the parser goes (a million-stage
+    /// program never holds its token list); a lexer error ends the text (as
+    /// [`Tok::Eof`]) and is kept, to be reported in place of whatever follows.
     lexer: Lexer<'a>,
     lex_error: Option<Error>,
-    /// The current token, the one after it, and the last one consumed.
-    cur: Token,
-    next: Token,
-    prev: Token,
+    /// The window: the last token consumed at `at - 1`, the current one at
+    /// `at`, the next at `at + 1`, then those lexed ahead, up to `len`.
+    /// Lexing a window in one loop ([`Lexer::fill`]) rather than calling the
+    /// lexer for each token took a sixth off a large program's instructions.
+    window: Box<[Token; WINDOW]>,
+    at: usize,
+    len: usize,
     /// The names and literal notes, and the nodes if `build` puts them here.
     ast: Ast,
     build: B,
@@ -169,9 +175,11 @@ impl<'a, B: Build> Parser<'a, B> {
             src,
             lexer: Lexer::new(src),
             lex_error: None,
-            cur: EOF,
-            next: EOF,
-            prev: EOF,
+            // Before the first `advance` the last, current and next tokens are
+            // the end: nothing is read yet.
+            window: Box::new([EOF; WINDOW]),
+            at: 1,
+            len: 3,
             ast: Ast::default(),
             build,
             short: std::collections::HashMap::with_capacity_and_hasher(
@@ -203,23 +211,8 @@ impl<'a, B: Build> Parser<'a, B> {
         parsed
     }
 
-    /// The lexer's next token; [`Tok::Eof`] once it has failed.
-    fn lex(&mut self) -> Token {
-        if self.lex_error.is_none() {
-            match self.lexer.next_token() {
-                Ok(t) => return t,
-                Err(e) => self.lex_error = Some(e),
-            }
-        }
-        let end = self.src.len();
-        Token {
-            tok: Tok::Eof,
-            span: Span::new(end, end),
-        }
-    }
-
     fn peek(&self) -> Token {
-        self.cur
+        self.window[self.at]
     }
 
     /// The kind of the token `k` places ahead: 0, the current one, or 1.
@@ -228,15 +221,47 @@ impl<'a, B: Build> Parser<'a, B> {
             k <= 1,
             "one token of lookahead; a header reads ahead on its own"
         );
-        if k == 0 { self.cur.tok } else { self.next.tok }
+        self.window[self.at + k].tok
+    }
+
+    /// The last token consumed.
+    fn prev(&self) -> Token {
+        self.window[self.at - 1]
     }
 
     /// Consumes `n` tokens.
     fn advance(&mut self, n: usize) {
         for _ in 0..n {
-            self.prev = self.cur;
-            self.cur = self.next;
-            self.next = self.lex();
+            self.at += 1;
+            if self.at + 1 >= self.len {
+                self.refill();
+            }
+        }
+    }
+
+    /// Moves the last, current and next tokens to the window's start and
+    /// lexes more after them.
+    #[inline(never)]
+    fn refill(&mut self) {
+        let keep = self.at - 1;
+        self.window.copy_within(keep..self.len, 0);
+        self.len -= keep;
+        self.at = 1;
+        if self.lex_error.is_none() {
+            let (n, lexed) = self.lexer.fill(&mut self.window[self.len..]);
+            self.len += n;
+            if let Err(e) = lexed {
+                self.lex_error = Some(e);
+            }
+        }
+        // Past the end, or past a lexer error: the end, again and again.
+        let end = self.src.len();
+        while self.len < 3 {
+            self.window[self.len] = Token {
+                tok: Tok::Eof,
+                span: Span::new(end, end),
+            };
+            self.len += 1;
         }
     }
 
@@ -357,9 +382,10 @@ impl<'a, B: Build> Parser<'a, B> {
         if self.peek().tok != Tok::Name || self.peek_at(1) != Tok::LParen {
             return None;
         }
-        // One copy of the lexer reads ahead: a header may list thousands of names.
-        // Token 2 is the first the copy reads: tokens 0 and 1 are `cur` and `next`.
-        let (params, read) = header_rest(&mut self.lexer.clone())?;
+        // A lexer of its own reads ahead: a header may list thousands of names.
+        // Token 2 is the first it reads: tokens 0 and 1 are the current and next.
+        let after_next = self.window[self.at + 1].span.end as usize;
+        let (params, read) = header_rest(&mut Lexer::at(self.src, after_next))?;
         Some((params, read + 2))
     }
 }
