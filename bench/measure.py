@@ -41,8 +41,9 @@ def machine():
 
 
 # One core of the machine, for runs pinned to it: the issue measured its peers
-# on one core, and a single-threaded process that the scheduler moves between
-# cores loses its caches (on this VM, 54 ms pinned against 58-60 ms not).
+# on one core. (Both programs are single-threaded; `perf stat` shows no
+# migrations unpinned, and pinned or not differ by less than this VM's
+# minute-to-minute variation.)
 PIN = ["taskset", "-c", "1"] if (os.cpu_count() or 1) >= 2 and \
     subprocess.run(["sh", "-c", "command -v taskset"], capture_output=True).returncode == 0 else None
 
