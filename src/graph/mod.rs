@@ -21,7 +21,9 @@ use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
 use smallvec::SmallVec;
 use std::sync::OnceLock;
 
+mod gates;
 mod names;
+pub(crate) use gates::Gates;
 pub use names::StageNames;
 
 /// A gate's handle in a [`Circuit`]. Its index is its place in forward order.
@@ -148,7 +150,7 @@ impl Edges {
 #[derive(Clone, Debug)]
 pub struct Circuit {
     /// The gates, in forward (topological) order.
-    gates: Vec<Gate>,
+    gates: Gates,
     /// Their inputs and consumers.
     edges: Edges,
     /// [`Circuit::graph`], built once.
@@ -179,7 +181,7 @@ impl Circuit {
     /// edges, the parameters, the output, the names' table with the stage names
     /// given to gates, and the notes.
     pub(crate) fn from_parts(
-        (gates, edges): (Vec<Gate>, Edges),
+        (gates, edges): (Gates, Edges),
         params: Vec<Param>,
         output: GateId,
         output_name: String,
@@ -242,8 +244,8 @@ impl Circuit {
     pub fn graph(&self) -> &DiGraph<Gate, u8, u32> {
         self.graph.get_or_init(|| {
             let mut g = DiGraph::with_capacity(self.len(), self.edge_count());
-            for gate in &self.gates {
-                g.add_node(*gate);
+            for gate in self.gates.iter() {
+                g.add_node(gate);
             }
             for id in self.gates() {
                 for (slot, input) in self.input_slice(id).iter().enumerate() {
@@ -265,13 +267,13 @@ impl Circuit {
     }
 
     /// The gate.
-    pub fn gate(&self, id: GateId) -> &Gate {
-        &self.gates[id.index()]
+    pub fn gate(&self, id: GateId) -> Gate {
+        self.gates.get(id.index())
     }
 
     /// The gate's operation.
     pub fn op(&self, id: GateId) -> Op {
-        self.gates[id.index()].op
+        self.gates.op(id.index())
     }
 
     /// The gate's inputs, in operand order.
@@ -388,7 +390,7 @@ impl Circuit {
                     continue;
                 }
                 let ins = &in_list[in_start[g] as usize..in_start[g + 1] as usize];
-                let (op, carrying) = (self.gates[g].op, carries[g]);
+                let (op, carrying) = (self.gates.op(g), carries[g]);
                 for (slot, input) in ins.iter().enumerate() {
                     let i = input.index();
                     used[i] = true;

@@ -3,7 +3,7 @@
 
 use crate::error::Span;
 use crate::gate::Op;
-use crate::graph::{Edges, Gate, GateId};
+use crate::graph::{Edges, Gate, GateId, Gates};
 use hashbrown::HashTable;
 use petgraph::graph::NodeIndex;
 use smallvec::SmallVec;
@@ -17,7 +17,7 @@ type Fx = rustc_hash::FxBuildHasher;
 /// The gates built so far and their edges, as [`crate::Circuit`] keeps them,
 /// with what finds an equal gate.
 pub(super) struct Dag {
-    gates: Vec<Gate>,
+    gates: Gates,
     edges: Edges,
     /// The hash-consing table: gates by (operation, inputs), which the table
     /// reads from the gates rather than storing a second copy of each key. It
@@ -46,7 +46,7 @@ impl Dag {
     /// `n`: about how many gates to expect.
     pub(super) fn new(n: usize) -> Dag {
         Dag {
-            gates: Vec::with_capacity(n),
+            gates: Gates::with_capacity(n),
             edges: Edges::with_capacity(n, n * 2),
             memo: HashTable::new(),
             fanout: Vec::with_capacity(n),
@@ -54,7 +54,7 @@ impl Dag {
     }
 
     /// The gates and their edges, for [`crate::Circuit`].
-    pub(super) fn into_parts(self) -> (Vec<Gate>, Edges) {
+    pub(super) fn into_parts(self) -> (Gates, Edges) {
         (self.gates, self.edges)
     }
 
@@ -63,7 +63,7 @@ impl Dag {
     }
 
     fn op(&self, g: GateId) -> Op {
-        self.gates[g.index()].op
+        self.gates.op(g.index())
     }
 
     /// The gate `op(inputs)`: the existing one if there is one, else a new one.
@@ -140,7 +140,7 @@ impl Dag {
 
     fn remember(&mut self, g: GateId) {
         let (gates, edges) = (&self.gates, &self.edges);
-        let op = |g: GateId| gates[g.index()].op;
+        let op = |g: GateId| gates.op(g.index());
         let hash = key_hash(op(g), edges.inputs(g));
         debug_assert!(
             self.memo.find(hash, |&x| x == g).is_none(),
