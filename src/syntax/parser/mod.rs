@@ -146,7 +146,7 @@ struct Parser<'a, B: Build> {
     /// The window: the last token consumed at `at - 1`, the current one at
     /// `at`, the next at `at + 1`, then those lexed ahead, up to `len`.
     /// Lexing a window in one loop ([`Lexer::fill`]) rather than calling the
-    /// lexer for each token took a sixth off a large program's instructions.
+    /// lexer for each token took 6 % off a large program's instructions.
     window: Box<[Token; WINDOW]>,
     at: usize,
     len: usize,
