@@ -72,27 +72,19 @@ pub enum ParamRole {
 pub type Inputs = SmallVec<[GateId; 3]>;
 
 /// The edges of a DAG under construction or built: every gate's inputs in
-/// operand order, and every gate's consumers.
+/// operand order.
 ///
 /// An edge runs from an input to the gate that consumes it. A gate's incoming
 /// edges are added together, in operand order, so the edge of operand `slot` of
-/// gate `g` has index `in_start[g] + slot`. Consumers are a singly linked list
-/// per gate, newest first, threaded through the edges: `out_head[g]` is the
-/// newest edge out of `g`, and `out[e]` the consumer of edge `e` and the next
-/// edge out of the same input.
+/// gate `g` has index `in_start[g] + slot`. Each gate's consumers are indexed
+/// on first use ([`Circuit::consumers`]): explanations and diagrams ask for
+/// them, results and reports do not, and they cost 12 bytes an edge.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Edges {
     /// Gate `g`'s inputs are `in_list[in_start[g]..in_start[g + 1]]`.
     in_start: Vec<u32>,
     in_list: Vec<GateId>,
-    /// By gate: its newest outgoing edge, or [`NO_EDGE`].
-    out_head: Vec<u32>,
-    /// By edge: (its consumer, the next edge out of the same input or [`NO_EDGE`]).
-    out: Vec<(GateId, u32)>,
 }
-
-/// The end of a consumer list.
-const NO_EDGE: u32 = u32::MAX;
 
 impl Edges {
     /// Room for about `gates` gates and `edges` edges.
@@ -102,42 +94,24 @@ impl Edges {
         Edges {
             in_start,
             in_list: Vec::with_capacity(edges),
-            out_head: Vec::with_capacity(gates),
-            out: Vec::with_capacity(edges),
         }
     }
 
     /// Adds the edges of the next gate, `id`, from its inputs in operand order.
     pub(crate) fn push_gate(&mut self, id: GateId, inputs: &[GateId]) {
-        debug_assert_eq!(id.index(), self.out_head.len(), "gates in order");
-        let mut e = self.in_list.len() as u32;
+        debug_assert_eq!(id.index() + 1, self.in_start.len(), "gates in order");
+        // A loop, not `extend_from_slice`: that is a `memcpy` call a gate.
         for &input in inputs {
             debug_assert!(input < id, "inputs come before the gate: topological order");
             self.in_list.push(input);
-            let head = &mut self.out_head[input.index()];
-            self.out.push((id, *head));
-            *head = e;
-            e += 1;
         }
-        self.in_start.push(e);
-        self.out_head.push(NO_EDGE);
+        self.in_start.push(self.in_list.len() as u32);
     }
 
     /// The gate's inputs, in operand order.
     pub(crate) fn inputs(&self, g: GateId) -> &[GateId] {
         let g = g.index();
         &self.in_list[self.in_start[g] as usize..self.in_start[g + 1] as usize]
-    }
-
-    /// The gate's consumers, newest first, one per use: (edge, consumer).
-    pub(crate) fn consumers(&self, g: GateId) -> impl Iterator<Item = (u32, GateId)> + '_ {
-        let mut e = self.out_head[g.index()];
-        std::iter::from_fn(move || {
-            let (consumer, next) = *self.out.get(e as usize)?;
-            let here = e;
-            e = next;
-            Some((here, consumer))
-        })
     }
 
     /// How many edges.
@@ -174,7 +148,14 @@ pub struct Circuit {
     reach: OnceLock<(Vec<bool>, Vec<bool>)>,
     /// [`Circuit::requires_grad`], computed once.
     requires: OnceLock<Vec<bool>>,
+    /// [`Circuit::consumers`]' index, built on first use: gate `g`'s uses are
+    /// `uses[starts[g]..starts[g + 1]]`, each (edge, consumer), by edge.
+    users: OnceLock<Users>,
 }
+
+/// [`Circuit::consumers`]' index: where each gate's uses start, and every use
+/// as (edge, consumer), grouped by the gate used and by edge within a group.
+type Users = (Vec<u32>, Vec<(u32, GateId)>);
 
 impl Circuit {
     /// Assembles a circuit from what lowering built: the gates and their
@@ -202,6 +183,7 @@ impl Circuit {
             temp_numbers: OnceLock::new(),
             reach: OnceLock::new(),
             requires: OnceLock::new(),
+            users: OnceLock::new(),
         };
         c.temp_prefix = pick_temp_prefix(&c);
         c
@@ -304,16 +286,36 @@ impl Circuit {
     /// The gates that consume this one, one entry per use (a gate that uses it
     /// twice, as `x*x` does, appears twice): (edge, slot, consumer).
     pub fn consumers(&self, id: GateId) -> Vec<(EdgeIndex<u32>, usize, GateId)> {
-        let mut v: Vec<_> = self
-            .edges
-            .consumers(id)
-            .map(|(e, user)| {
+        let (starts, uses) = self.users.get_or_init(|| self.index_users());
+        uses[starts[id.index()] as usize..starts[id.index() + 1] as usize]
+            .iter()
+            .map(|&(e, user)| {
                 let slot = e - self.edges.in_start[user.index()];
                 (EdgeIndex::new(e as usize), slot as usize, user)
             })
-            .collect();
-        v.sort_unstable();
-        v
+            .collect()
+    }
+
+    /// Every gate's uses, by edge: counted, then placed (see `Circuit::users`).
+    fn index_users(&self) -> Users {
+        let Edges { in_start, in_list } = &self.edges;
+        let mut starts = vec![0u32; self.len() + 1];
+        for input in in_list {
+            starts[input.index() + 1] += 1;
+        }
+        for k in 1..starts.len() {
+            starts[k] += starts[k - 1];
+        }
+        let mut next = starts.clone();
+        let mut uses = vec![(0, GateId(NodeIndex::end())); in_list.len()];
+        for user in self.gates() {
+            for e in in_start[user.index()]..in_start[user.index() + 1] {
+                let at = &mut next[in_list[e as usize].index()];
+                uses[*at as usize] = (e, user);
+                *at += 1;
+            }
+        }
+        (starts, uses)
     }
 
     /// The parameter an input gate stands for.

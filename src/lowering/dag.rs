@@ -6,7 +6,6 @@ use crate::gate::Op;
 use crate::graph::{Edges, Gate, GateId, Gates};
 use hashbrown::HashTable;
 use petgraph::graph::NodeIndex;
-use smallvec::SmallVec;
 use std::hash::{BuildHasher, Hash, Hasher};
 
 /// The hasher of the hash-consing table: FxHash, since the keys are a few
@@ -27,6 +26,11 @@ pub(super) struct Dag {
     /// How many consumers each gate has so far, counted up to one past
     /// [`SCAN_FANOUT`], the only count that matters: a byte a gate.
     fanout: Vec<u8>,
+    /// Each gate's first [`SCAN_FANOUT`] consumers, one per use: all of them
+    /// while there are no more, which is when they are scanned. 8 bytes a
+    /// gate, kept while lowering only, where a list of every consumer cost 4
+    /// a gate and 8 an edge and stayed with the circuit.
+    users: Vec<[GateId; SCAN_FANOUT as usize]>,
 }
 
 fn key_hash(op: Op, inputs: &[GateId]) -> u64 {
@@ -39,8 +43,10 @@ fn key_hash(op: Op, inputs: &[GateId]) -> u64 {
 }
 
 /// Up to this many consumers, an input's consumers are scanned for an equal
-/// gate rather than looked up in the hash table.
-const SCAN_FANOUT: u8 = 8;
+/// gate rather than looked up in the hash table. Two covers a generated
+/// program's stages (each is used by the next, and a fork once more) and the
+/// terms of a long sum; what combines only widely used values is rare.
+const SCAN_FANOUT: u8 = 2;
 
 impl Dag {
     /// `n`: about how many gates to expect.
@@ -50,6 +56,7 @@ impl Dag {
             edges: Edges::with_capacity(n, n * 2),
             memo: HashTable::new(),
             fanout: Vec::with_capacity(n),
+            users: Vec::with_capacity(n),
         }
     }
 
@@ -82,6 +89,8 @@ impl Dag {
         self.gates.push(Gate { op, span });
         self.edges.push_gate(id, inputs);
         self.fanout.push(0);
+        // Places not filled yet are never read: `fanout` says how many are.
+        self.users.push([id; SCAN_FANOUT as usize]);
         if inputs.is_empty() {
             self.remember(id);
             return id;
@@ -91,6 +100,9 @@ impl Dag {
             if *f > SCAN_FANOUT {
                 continue;
             }
+            if *f < SCAN_FANOUT {
+                self.users[input.index()][*f as usize] = id;
+            }
             *f += 1;
             if *f == SCAN_FANOUT + 1 {
                 // The input's consumers can no longer be found by scanning it:
@@ -98,16 +110,12 @@ impl Dag {
                 // Each once (a gate that uses the input twice is listed twice),
                 // and the new gate last, below: a gate goes in when its last
                 // input passes the limit, which happens once.
-                let mut consumers: SmallVec<[GateId; 16]> = self
-                    .edges
-                    .consumers(input)
-                    .map(|(_, c)| c)
-                    .filter(|&c| c != id)
-                    .collect();
+                let mut consumers = self.users[input.index()];
                 consumers.sort_unstable();
-                consumers.dedup();
-                for c in consumers {
-                    self.remember_if_wide(c);
+                for (k, &c) in consumers.iter().enumerate() {
+                    if c != id && (k == 0 || consumers[k - 1] != c) {
+                        self.remember_if_wide(c);
+                    }
                 }
             }
         }
@@ -121,7 +129,11 @@ impl Dag {
         let narrowest = inputs.iter().min_by_key(|i| self.fanout[i.index()]);
         match narrowest {
             Some(&i) if self.fanout[i.index()] <= SCAN_FANOUT => {
-                self.edges.consumers(i).map(|(_, g)| g).find(|&g| same(g))
+                let seen = self.fanout[i.index()] as usize;
+                self.users[i.index()][..seen]
+                    .iter()
+                    .copied()
+                    .find(|&g| same(g))
             }
             _ => self.memo.find(key_hash(op, inputs), |&g| same(g)).copied(),
         }
@@ -169,7 +181,7 @@ mod tests {
     /// the limit.
     #[test]
     fn equal_gates_are_one_at_every_fan_out() {
-        for uses in [1, 7, 8, 9, 10, 30] {
+        for uses in [1, 2, 3, 4, 7, 8, 9, 30] {
             // `x * y` once per stage, plus a stage-private constant: x and y
             // gain two consumers per stage (the product is shared).
             let mut src = String::new();
