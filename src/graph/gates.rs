@@ -1,13 +1,19 @@
-//! The gates of a circuit as it keeps them: 16 bytes a gate, where a
-//! [`Gate`] is 24 (an [`Op`] is 16 bytes for the one operation that holds an
-//! `f64`). A constant's value goes to a table of its own, and the gate keeps
-//! its index there.
+//! The gates of a circuit and their inputs, as it keeps them: 16 bytes a
+//! gate, where a [`Gate`] is 24 (an [`Op`] is 16 bytes for the one operation
+//! that holds an `f64`), and 4 an input.
 //!
-//! A third less memory for the largest array of a circuit: on a large
-//! generated program, fewer pages to fault in (each costs more than a gate's
-//! whole pass) and fewer cache lines for every pass that reads the gates.
+//! A gate keeps its operation's code, how many inputs it has, and one number:
+//! where its inputs start in the list of every gate's inputs, or, for the
+//! gates without inputs, the parameter's index or the constant's index in a
+//! table of values. So the inputs' edges are numbered in the order of that
+//! list: the edge of operand `slot` of gate `g` is its start plus `slot`.
+//!
+//! A third less memory for the largest array of a circuit, and no array of
+//! where each gate's inputs start: on a large generated program, fewer pages
+//! to fault in (each costs more than a gate's whole pass) and fewer cache
+//! lines for every pass that reads the gates.
 
-use super::Gate;
+use super::{Gate, GateId};
 use crate::error::Span;
 use crate::gate::Op;
 
@@ -80,47 +86,85 @@ fn code(op: Op) -> u8 {
     }
 }
 
-/// One gate: its operation's code and argument (an input's index, or a
-/// constant's index in [`Gates::consts`]), and its place.
+/// One gate: its operation's code, how many inputs it has, and its argument
+/// (where its inputs start in [`Gates::inputs`]; without inputs, the
+/// parameter's index or the constant's index in [`Gates::consts`]), and its
+/// place.
 #[derive(Clone, Copy, Debug)]
 struct Packed {
     code: u8,
+    n: u16,
     arg: u32,
     span: Span,
 }
 
-/// The gates in forward order.
+/// The gates in forward order, with their inputs.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Gates {
     packed: Vec<Packed>,
     /// The constants' values, in the order of their gates.
     consts: Vec<f64>,
+    /// Every gate's inputs, in operand order, one gate after the other.
+    inputs: Vec<GateId>,
 }
 
 impl Gates {
-    /// Room for about `n` gates.
-    pub(crate) fn with_capacity(n: usize) -> Gates {
+    /// Room for about `n` gates and `edges` inputs.
+    pub(crate) fn with_capacity(n: usize, edges: usize) -> Gates {
         Gates {
             packed: Vec::with_capacity(n),
             consts: Vec::new(),
+            inputs: Vec::with_capacity(edges),
         }
     }
 
-    /// Appends a gate.
-    pub(crate) fn push(&mut self, gate: Gate) {
+    /// Appends a gate with its inputs, in operand order, which come before it.
+    pub(crate) fn push(&mut self, gate: Gate, inputs: &[GateId]) {
         let arg = match gate.op {
             Op::Input(i) => i,
             Op::Const(x) => {
                 self.consts.push(x);
                 self.consts.len() as u32 - 1
             }
-            _ => 0,
+            _ => self.inputs.len() as u32,
         };
+        debug_assert!(
+            !matches!(gate.op, Op::Input(_) | Op::Const(_)) || inputs.is_empty(),
+            "a parameter or a constant has no inputs"
+        );
+        // A loop, not `extend_from_slice`: that is a `memcpy` call a gate.
+        for &input in inputs {
+            debug_assert!(input.index() < self.len(), "topological order");
+            self.inputs.push(input);
+        }
         self.packed.push(Packed {
             code: code(gate.op),
+            // A gate has one to three inputs (`max` of more is a chain).
+            n: u16::try_from(inputs.len()).expect("at most a few inputs a gate"),
             arg,
             span: gate.span,
         });
+    }
+
+    /// Gate `k`'s inputs, in operand order.
+    #[inline]
+    pub(crate) fn inputs(&self, k: usize) -> &[GateId] {
+        let p = self.packed[k];
+        if p.n == 0 {
+            return &[];
+        }
+        &self.inputs[p.arg as usize..p.arg as usize + p.n as usize]
+    }
+
+    /// The edge of gate `k`'s first input (it must have inputs).
+    pub(crate) fn first_edge(&self, k: usize) -> usize {
+        debug_assert!(self.packed[k].n > 0, "a gate with inputs");
+        self.packed[k].arg as usize
+    }
+
+    /// How many edges: inputs, over all gates.
+    pub(crate) fn edge_count(&self) -> usize {
+        self.inputs.len()
     }
 
     /// How many gates.
@@ -174,18 +218,27 @@ mod tests {
                 Op::Input(u32::MAX),
             ])
             .collect();
+        let id = |k: usize| GateId(petgraph::graph::NodeIndex::new(k));
+        // Each gate with inputs takes the two gates before it.
+        let inputs = |k: usize, op: Op| match op {
+            Op::Input(_) | Op::Const(_) => vec![],
+            _ => vec![id(k - 2), id(k - 1)],
+        };
         for (k, &op) in ops.iter().enumerate() {
-            gates.push(Gate {
+            let gate = Gate {
                 op,
                 span: Span::new(k, k + 1),
-            });
+            };
+            gates.push(gate, &inputs(k, op));
         }
         for (k, &op) in ops.iter().enumerate() {
             let g = gates.get(k);
             // Constants compare by their bits, so -0.0 and NaN are checked too.
             assert_eq!(g.op, op, "gate {k}");
             assert_eq!(g.span, Span::new(k, k + 1));
+            assert_eq!(gates.inputs(k), inputs(k, op), "gate {k}");
         }
+        assert_eq!(gates.edge_count(), 2 * (BY_CODE.len() - 2));
         assert_eq!(std::mem::size_of::<Packed>(), 16);
     }
 }

@@ -6,9 +6,10 @@
 //! order is a topological order; every pass walks the DAG by index, never by
 //! recursion.
 //!
-//! The DAG is stored flat, in the layout the passes read: the gates in order,
-//! each gate's inputs as a slice (compressed sparse rows), and each gate's
-//! consumers as a list threaded through the edges. petgraph's `DiGraph` of the
+//! The DAG is stored flat, in the layout the passes read (`gates.rs`): the
+//! gates in order, 16 bytes each, and every gate's inputs in one list, each
+//! gate knowing where its own start. Each gate's consumers are indexed on
+//! first use ([`Circuit::consumers`]). petgraph's `DiGraph` of the
 //! same gates and edges, with the same indices, is built on first use
 //! ([`Circuit::graph`]) for the views that walk a graph: a `DiGraph` costs 32
 //! bytes a node and 20 an edge, which on a million-stage program was a fifth
@@ -71,62 +72,11 @@ pub enum ParamRole {
 /// Inputs of a gate, in operand order.
 pub type Inputs = SmallVec<[GateId; 3]>;
 
-/// The edges of a DAG under construction or built: every gate's inputs in
-/// operand order.
-///
-/// An edge runs from an input to the gate that consumes it. A gate's incoming
-/// edges are added together, in operand order, so the edge of operand `slot` of
-/// gate `g` has index `in_start[g] + slot`. Each gate's consumers are indexed
-/// on first use ([`Circuit::consumers`]): explanations and diagrams ask for
-/// them, results and reports do not, and they cost 12 bytes an edge.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct Edges {
-    /// Gate `g`'s inputs are `in_list[in_start[g]..in_start[g + 1]]`.
-    in_start: Vec<u32>,
-    in_list: Vec<GateId>,
-}
-
-impl Edges {
-    /// Room for about `gates` gates and `edges` edges.
-    pub(crate) fn with_capacity(gates: usize, edges: usize) -> Edges {
-        let mut in_start = Vec::with_capacity(gates + 1);
-        in_start.push(0);
-        Edges {
-            in_start,
-            in_list: Vec::with_capacity(edges),
-        }
-    }
-
-    /// Adds the edges of the next gate, `id`, from its inputs in operand order.
-    pub(crate) fn push_gate(&mut self, id: GateId, inputs: &[GateId]) {
-        debug_assert_eq!(id.index() + 1, self.in_start.len(), "gates in order");
-        // A loop, not `extend_from_slice`: that is a `memcpy` call a gate.
-        for &input in inputs {
-            debug_assert!(input < id, "inputs come before the gate: topological order");
-            self.in_list.push(input);
-        }
-        self.in_start.push(self.in_list.len() as u32);
-    }
-
-    /// The gate's inputs, in operand order.
-    pub(crate) fn inputs(&self, g: GateId) -> &[GateId] {
-        let g = g.index();
-        &self.in_list[self.in_start[g] as usize..self.in_start[g + 1] as usize]
-    }
-
-    /// How many edges.
-    fn len(&self) -> usize {
-        self.in_list.len()
-    }
-}
-
 /// The gate DAG of a program (see the module's notes on its layout).
 #[derive(Clone, Debug)]
 pub struct Circuit {
-    /// The gates, in forward (topological) order.
+    /// The gates, in forward (topological) order, with their inputs.
     gates: Gates,
-    /// Their inputs and consumers.
-    edges: Edges,
     /// [`Circuit::graph`], built once.
     graph: OnceLock<DiGraph<Gate, u8, u32>>,
     /// The parameters, in order: the header's, or by first appearance.
@@ -158,11 +108,11 @@ pub struct Circuit {
 type Users = (Vec<u32>, Vec<(u32, GateId)>);
 
 impl Circuit {
-    /// Assembles a circuit from what lowering built: the gates and their
-    /// edges, the parameters, the output, the names' table with the stage names
+    /// Assembles a circuit from what lowering built: the gates with their
+    /// inputs, the parameters, the output, the names' table with the stage names
     /// given to gates, and the notes.
     pub(crate) fn from_parts(
-        (gates, edges): (Gates, Edges),
+        gates: Gates,
         params: Vec<Param>,
         output: GateId,
         output_name: String,
@@ -172,7 +122,6 @@ impl Circuit {
         let n = gates.len();
         let mut c = Circuit {
             gates,
-            edges,
             graph: OnceLock::new(),
             params,
             output,
@@ -216,7 +165,7 @@ impl Circuit {
 
     /// The number of edges: one per operand of each gate.
     pub fn edge_count(&self) -> usize {
-        self.edges.len()
+        self.gates.edge_count()
     }
 
     /// The DAG as a petgraph graph, built on first use: gates as nodes, and an
@@ -265,21 +214,20 @@ impl Circuit {
 
     /// The gate's inputs, in operand order, without a copy.
     pub fn input_slice(&self, id: GateId) -> &[GateId] {
-        self.edges.inputs(id)
+        self.gates.inputs(id.index())
     }
 
     /// The edge that carries operand `slot` into the gate.
     pub fn input_edge(&self, id: GateId, slot: usize) -> EdgeIndex<u32> {
-        EdgeIndex::new(self.edges.in_start[id.index()] as usize + slot)
+        EdgeIndex::new(self.gates.first_edge(id.index()) + slot)
     }
 
     /// The edges into a gate, in operand order: (edge, slot, input).
     pub fn input_edges(&self, id: GateId) -> SmallVec<[(EdgeIndex<u32>, usize, GateId); 3]> {
-        let start = self.edges.in_start[id.index()] as usize;
         self.input_slice(id)
             .iter()
             .enumerate()
-            .map(|(slot, &input)| (EdgeIndex::new(start + slot), slot, input))
+            .map(|(slot, &input)| (self.input_edge(id, slot), slot, input))
             .collect()
     }
 
@@ -290,28 +238,29 @@ impl Circuit {
         uses[starts[id.index()] as usize..starts[id.index() + 1] as usize]
             .iter()
             .map(|&(e, user)| {
-                let slot = e - self.edges.in_start[user.index()];
-                (EdgeIndex::new(e as usize), slot as usize, user)
+                let slot = e as usize - self.gates.first_edge(user.index());
+                (EdgeIndex::new(e as usize), slot, user)
             })
             .collect()
     }
 
     /// Every gate's uses, by edge: counted, then placed (see `Circuit::users`).
     fn index_users(&self) -> Users {
-        let Edges { in_start, in_list } = &self.edges;
         let mut starts = vec![0u32; self.len() + 1];
-        for input in in_list {
-            starts[input.index() + 1] += 1;
+        for user in self.gates() {
+            for input in self.input_slice(user) {
+                starts[input.index() + 1] += 1;
+            }
         }
         for k in 1..starts.len() {
             starts[k] += starts[k - 1];
         }
         let mut next = starts.clone();
-        let mut uses = vec![(0, GateId(NodeIndex::end())); in_list.len()];
+        let mut uses = vec![(0, GateId(NodeIndex::end())); self.edge_count()];
         for user in self.gates() {
-            for e in in_start[user.index()]..in_start[user.index() + 1] {
-                let at = &mut next[in_list[e as usize].index()];
-                uses[*at as usize] = (e, user);
+            for (slot, input) in self.input_slice(user).iter().enumerate() {
+                let at = &mut next[input.index()];
+                uses[*at as usize] = (self.input_edge(user, slot).index() as u32, user);
                 *at += 1;
             }
         }
@@ -384,14 +333,11 @@ impl Circuit {
             let (mut used, mut carries) = (vec![false; n], vec![false; n]);
             used[self.output.index()] = true;
             carries[self.output.index()] = true;
-            let Edges {
-                in_start, in_list, ..
-            } = &self.edges;
             for g in (0..n).rev() {
                 if !used[g] {
                     continue;
                 }
-                let ins = &in_list[in_start[g] as usize..in_start[g + 1] as usize];
+                let ins = self.gates.inputs(g);
                 let (op, carrying) = (self.gates.op(g), carries[g]);
                 for (slot, input) in ins.iter().enumerate() {
                     let i = input.index();
@@ -437,11 +383,8 @@ impl Circuit {
     fn compute_requires_grad(&self) -> Vec<bool> {
         let n = self.len();
         let mut req = Vec::with_capacity(n);
-        let Edges {
-            in_start, in_list, ..
-        } = &self.edges;
         for (g, gate) in self.gates.iter().enumerate() {
-            let ins = &in_list[in_start[g] as usize..in_start[g + 1] as usize];
+            let ins = self.gates.inputs(g);
             let r = match gate.op {
                 Op::Input(_) => true,
                 Op::Const(_) => false,

@@ -3,7 +3,7 @@
 
 use crate::error::Span;
 use crate::gate::Op;
-use crate::graph::{Edges, Gate, GateId, Gates};
+use crate::graph::{Gate, GateId, Gates};
 use hashbrown::HashTable;
 use petgraph::graph::NodeIndex;
 use std::hash::{BuildHasher, Hash, Hasher};
@@ -13,11 +13,10 @@ use std::hash::{BuildHasher, Hash, Hasher};
 /// the whole run here).
 type Fx = rustc_hash::FxBuildHasher;
 
-/// The gates built so far and their edges, as [`crate::Circuit`] keeps them,
+/// The gates built so far with their inputs, as [`crate::Circuit`] keeps them,
 /// with what finds an equal gate.
 pub(super) struct Dag {
     gates: Gates,
-    edges: Edges,
     /// The hash-consing table: gates by (operation, inputs), which the table
     /// reads from the gates rather than storing a second copy of each key. It
     /// holds the gates without inputs and those whose every input has more
@@ -52,21 +51,20 @@ impl Dag {
     /// `n`: about how many gates to expect.
     pub(super) fn new(n: usize) -> Dag {
         Dag {
-            gates: Gates::with_capacity(n),
-            edges: Edges::with_capacity(n, n * 2),
+            gates: Gates::with_capacity(n, n * 2),
             memo: HashTable::new(),
             fanout: Vec::with_capacity(n),
             users: Vec::with_capacity(n),
         }
     }
 
-    /// The gates and their edges, for [`crate::Circuit`].
-    pub(super) fn into_parts(self) -> (Gates, Edges) {
-        (self.gates, self.edges)
+    /// The gates and their inputs, for [`crate::Circuit`].
+    pub(super) fn into_parts(self) -> Gates {
+        self.gates
     }
 
     fn inputs(&self, g: GateId) -> &[GateId] {
-        self.edges.inputs(g)
+        self.gates.inputs(g.index())
     }
 
     fn op(&self, g: GateId) -> Op {
@@ -86,8 +84,7 @@ impl Dag {
             return g;
         }
         let id = GateId(NodeIndex::new(self.gates.len()));
-        self.gates.push(Gate { op, span });
-        self.edges.push_gate(id, inputs);
+        self.gates.push(Gate { op, span }, inputs);
         self.fanout.push(0);
         // Places not filled yet are never read: `fanout` says how many are.
         self.users.push([id; SCAN_FANOUT as usize]);
@@ -151,15 +148,14 @@ impl Dag {
     }
 
     fn remember(&mut self, g: GateId) {
-        let (gates, edges) = (&self.gates, &self.edges);
-        let op = |g: GateId| gates.op(g.index());
-        let hash = key_hash(op(g), edges.inputs(g));
+        let gates = &self.gates;
+        let key = |g: GateId| key_hash(gates.op(g.index()), gates.inputs(g.index()));
+        let hash = key(g);
         debug_assert!(
             self.memo.find(hash, |&x| x == g).is_none(),
             "a gate goes in the table once"
         );
-        self.memo
-            .insert_unique(hash, g, |&g| key_hash(op(g), edges.inputs(g)));
+        self.memo.insert_unique(hash, g, |&g| key(g));
     }
 }
 
