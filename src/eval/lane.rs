@@ -333,29 +333,6 @@ mod tests {
         f64::NAN,
     ];
 
-    const OPS: [Op; 20] = [
-        Op::Add,
-        Op::Sub,
-        Op::Mul,
-        Op::Div,
-        Op::Pow,
-        Op::Neg,
-        Op::Max,
-        Op::Min,
-        Op::Relu,
-        Op::Abs,
-        Op::Exp,
-        Op::Log,
-        Op::Sqrt,
-        Op::Sigmoid,
-        Op::Tanh,
-        Op::Sin,
-        Op::Cos,
-        Op::Step,
-        Op::Sign,
-        Op::Sum,
-    ];
-
     fn arity(op: Op) -> usize {
         match op {
             Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Pow | Op::Max | Op::Min => 2,
@@ -373,7 +350,7 @@ mod tests {
     /// the rules read.
     #[test]
     fn the_lane_is_the_gate_table_on_numbers() {
-        for op in OPS.into_iter().filter(|&op| in_lane(op)) {
+        for op in crate::graph::EVERY_OP.into_iter().filter(|&op| in_lane(op)) {
             for a in POINTS {
                 for b in POINTS {
                     let (va, vb) = (Value::Scalar(a), Value::Scalar(b));

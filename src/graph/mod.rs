@@ -24,6 +24,8 @@ use std::sync::OnceLock;
 
 mod gates;
 mod names;
+#[cfg(test)]
+pub(crate) use gates::BY_CODE as EVERY_OP;
 pub(crate) use gates::Gates;
 pub use names::StageNames;
 
