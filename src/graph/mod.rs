@@ -8,8 +8,8 @@
 //!
 //! The DAG is stored flat, in the layout the passes read (`gates.rs`): the
 //! gates in order, 16 bytes each, and every gate's inputs in one list, each
-//! gate knowing where its own start. Each gate's consumers are indexed on
-//! first use ([`Circuit::consumers`]). petgraph's `DiGraph` of the
+//! gate knowing where its inputs start there. Each gate's consumers are
+//! indexed on first use ([`Circuit::consumers`]). petgraph's `DiGraph` of the
 //! same gates and edges, with the same indices, is built on first use
 //! ([`Circuit::graph`]) for the views that walk a graph: a `DiGraph` costs 32
 //! bytes a node and 20 an edge, which on a million-stage program was a fifth
