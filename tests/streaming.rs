@@ -74,6 +74,30 @@ fn errors_come_in_the_same_order_either_way() {
     }
 }
 
+/// The parser lexes its tokens a window at a time, ahead of where it is: on a
+/// program of many windows, a character the lexer rejects late is still the
+/// error reported, before a syntax error early; and with no syntax error, the
+/// statements before it parse as before.
+#[test]
+fn a_late_lexer_error_beyond_many_windows_of_tokens() {
+    let stages: String = (1..2000)
+        .map(|i| format!("h{i} = tanh(h{} * w + h{})\n", i - 1, i - 1))
+        .collect();
+    for early in ["", "a = (x +\n"] {
+        let src = format!("h0 = x\n{early}{stages}b = h1999 $ w\n");
+        let e = Analysis::lowered(src.clone()).unwrap_err();
+        assert_eq!(e.message, "unexpected character `$`", "{early:?}");
+        let line = 2001 + usize::from(!early.is_empty());
+        assert_eq!(e.line_col().map(|(l, _)| l), Some(line), "{early:?}");
+        same(&src);
+    }
+    // Without it, the same text lowers, window after window.
+    let src = format!("h0 = x\n{stages}");
+    let a = Analysis::lowered(src.clone()).unwrap();
+    assert_eq!(a.circuit.output_name, "h1999");
+    same(&src);
+}
+
 /// Programs over a few names, so that names get reused, redefined, used before
 /// they are defined, and listed in a header that may come late or leave one out.
 fn program() -> impl Strategy<Value = String> {

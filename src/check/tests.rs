@@ -83,19 +83,22 @@ fn a_gradient_smaller_than_the_step_error_is_refined() {
     assert!(c.ok && c.notes.is_empty(), "{c:?}");
     // A wrong gradient is still caught, refined or not.
     for x in ["-0.00021980564604436953", "0.5"] {
-        let mut a = Analysis::new("f(x) = tanh(x) ^ 3").unwrap();
-        a.evaluate(
-            &parse_assignments(&format!("x={x}")).unwrap(),
-            &Value::Scalar(1.0),
-        )
-        .unwrap();
-        let n = a.numeric.as_mut().unwrap();
-        let g = a.circuit.params[0].gate.index();
-        let right = n.backward.grads[g].as_ref().unwrap().as_scalar().unwrap();
-        n.backward.grads[g] = Some(Value::Scalar(1.001 * right));
-        let c = check(&a).unwrap();
+        let c = check_wrong("f(x) = tanh(x) ^ 3", &format!("x={x}"), 1.001);
         assert!(!c.ok && c.max_rel_error > 5e-4, "x = {x}: {c:?}");
     }
+}
+
+/// The check of `src` at `at` with the first parameter's gradient made
+/// `factor` times what the backward pass found.
+fn check_wrong(src: &str, at: &str, factor: f64) -> Check {
+    let mut a = Analysis::new(src).unwrap();
+    a.evaluate(&parse_assignments(at).unwrap(), &Value::Scalar(1.0))
+        .unwrap();
+    let n = a.numeric.as_mut().unwrap();
+    let g = a.circuit.params[0].gate.index();
+    let right = n.backward.grads[g].as_ref().unwrap().as_scalar().unwrap();
+    n.backward.grads[g] = Some(Value::Scalar(factor * right));
+    check(&a).unwrap()
 }
 
 /// Near a singularity the centered difference is far off, and so is one
@@ -120,14 +123,7 @@ fn near_a_singularity_a_right_gradient_passes() {
         c.notes
     );
     // A gradient 2 % wrong there is still caught.
-    let mut a = Analysis::new("f(x) = sqrt(x)").unwrap();
-    a.evaluate(&parse_assignments("x=3e-5").unwrap(), &Value::Scalar(1.0))
-        .unwrap();
-    let n = a.numeric.as_mut().unwrap();
-    let g = a.circuit.params[0].gate.index();
-    let right = n.backward.grads[g].as_ref().unwrap().as_scalar().unwrap();
-    n.backward.grads[g] = Some(Value::Scalar(1.02 * right));
-    let c = check(&a).unwrap();
+    let c = check_wrong("f(x) = sqrt(x)", "x=3e-5", 1.02);
     assert!(!c.ok, "{c:?}");
 }
 

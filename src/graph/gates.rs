@@ -107,7 +107,14 @@ pub(crate) struct Gates {
     consts: Vec<f64>,
     /// Every gate's inputs, in operand order, one gate after the other.
     inputs: Vec<GateId>,
+    /// (gate, how many inputs) for the gates with too many for their 16 bits,
+    /// in gate order. The parser never makes one (`max` of many is a chain of
+    /// twos), but a syntax tree built by hand may ask for any number.
+    many: Vec<(u32, u32)>,
 }
+
+/// A gate's count of inputs that says "see [`Gates::many`]".
+const MANY: u16 = u16::MAX;
 
 impl Gates {
     /// Room for about `n` gates and `edges` inputs.
@@ -116,6 +123,7 @@ impl Gates {
             packed: Vec::with_capacity(n),
             consts: Vec::new(),
             inputs: Vec::with_capacity(edges),
+            many: Vec::new(),
         }
     }
 
@@ -138,10 +146,16 @@ impl Gates {
             debug_assert!(input.index() < self.len(), "topological order");
             self.inputs.push(input);
         }
+        let n = match u16::try_from(inputs.len()) {
+            Ok(n) if n < MANY => n,
+            _ => {
+                self.many.push((self.len() as u32, inputs.len() as u32));
+                MANY
+            }
+        };
         self.packed.push(Packed {
             code: code(gate.op),
-            // A gate has one to three inputs (`max` of more is a chain).
-            n: u16::try_from(inputs.len()).expect("at most a few inputs a gate"),
+            n,
             arg,
             span: gate.span,
         });
@@ -151,10 +165,19 @@ impl Gates {
     #[inline]
     pub(crate) fn inputs(&self, k: usize) -> &[GateId] {
         let p = self.packed[k];
-        if p.n == 0 {
-            return &[];
-        }
-        &self.inputs[p.arg as usize..p.arg as usize + p.n as usize]
+        let n = match p.n {
+            0 => return &[],
+            MANY => self.many_inputs(k),
+            n => n as usize,
+        };
+        &self.inputs[p.arg as usize..p.arg as usize + n]
+    }
+
+    /// How many inputs gate `k` has, one of [`Gates::many`].
+    #[cold]
+    fn many_inputs(&self, k: usize) -> usize {
+        let at = self.many.partition_point(|&(g, _)| (g as usize) < k);
+        self.many[at].1 as usize
     }
 
     /// The edge of gate `k`'s first input (it must have inputs).
@@ -241,5 +264,29 @@ mod tests {
         }
         assert_eq!(gates.edge_count(), 2 * (BY_CODE.len() - 2));
         assert_eq!(std::mem::size_of::<Packed>(), 16);
+    }
+
+    /// A gate with more inputs than a gate's count holds keeps them all, and
+    /// the gates around it keep theirs.
+    #[test]
+    fn a_gate_with_very_many_inputs_keeps_them_all() {
+        let id = |k: usize| GateId(petgraph::graph::NodeIndex::new(k));
+        let mut gates = Gates::default();
+        let at = |k: usize| Gate {
+            op: if k < 2 { Op::Input(k as u32) } else { Op::Max },
+            span: Span::new(k, k + 1),
+        };
+        gates.push(at(0), &[]);
+        gates.push(at(1), &[]);
+        for many in [70_000, usize::from(MANY), usize::from(MANY) - 1] {
+            let inputs: Vec<GateId> = (0..many).map(|k| id(k % 2)).collect();
+            let k = gates.len();
+            gates.push(at(k), &inputs);
+            gates.push(at(k + 1), &[id(0), id(1)]);
+            assert_eq!(gates.inputs(k), inputs, "{many} inputs");
+            assert_eq!(gates.inputs(k + 1), [id(0), id(1)]);
+            assert_eq!(gates.first_edge(k + 1), gates.first_edge(k) + many);
+        }
+        assert_eq!(gates.many.len(), 2, "70 000 and 65 535 inputs, not 65 534");
     }
 }
