@@ -107,14 +107,13 @@ pub(crate) struct Gates {
     consts: Vec<f64>,
     /// Every gate's inputs, in operand order, one gate after the other.
     inputs: Vec<GateId>,
-    /// (gate, how many inputs) for the gates with too many for their 16 bits,
-    /// in gate order. The parser never makes one (`max` of many is a chain of
-    /// twos), but a syntax tree built by hand may ask for any number.
+    /// (gate, how many inputs) for the operations other than parameters and
+    /// constants whose count their 16 bits do not hold, or which have none,
+    /// in gate order; their count there is 0. The parser never makes one
+    /// (`max` of many is a chain of twos), but a syntax tree built by hand may
+    /// ask for any number.
     many: Vec<(u32, u32)>,
 }
-
-/// A gate's count of inputs that says "see [`Gates::many`]".
-const MANY: u16 = u16::MAX;
 
 impl Gates {
     /// Room for about `n` gates and `edges` inputs.
@@ -146,11 +145,12 @@ impl Gates {
             debug_assert!(input.index() < self.len(), "topological order");
             self.inputs.push(input);
         }
+        let leaf = matches!(gate.op, Op::Input(_) | Op::Const(_));
         let n = match u16::try_from(inputs.len()) {
-            Ok(n) if n < MANY => n,
+            Ok(n) if n > 0 || leaf => n,
             _ => {
                 self.many.push((self.len() as u32, inputs.len() as u32));
-                MANY
+                0
             }
         };
         self.packed.push(Packed {
@@ -162,18 +162,21 @@ impl Gates {
     }
 
     /// Gate `k`'s inputs, in operand order.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn inputs(&self, k: usize) -> &[GateId] {
         let p = self.packed[k];
         let n = match p.n {
-            0 => return &[],
-            MANY => self.many_inputs(k),
-            n => n as usize,
+            // A parameter or a constant, whose `arg` is not a place in the
+            // list; or one of `many`, whose `arg` is.
+            0 if p.code <= 1 => return &[],
+            0 => self.many_inputs(k),
+            n => usize::from(n),
         };
         &self.inputs[p.arg as usize..p.arg as usize + n]
     }
 
-    /// How many inputs gate `k` has, one of [`Gates::many`].
+    /// How many inputs gate `k` has, one of [`Gates::many`] (the codes of
+    /// parameters and constants are 0 and 1).
     #[cold]
     fn many_inputs(&self, k: usize) -> usize {
         let at = self.many.partition_point(|&(g, _)| (g as usize) < k);
@@ -182,7 +185,7 @@ impl Gates {
 
     /// The edge of gate `k`'s first input (it must have inputs).
     pub(crate) fn first_edge(&self, k: usize) -> usize {
-        debug_assert!(self.packed[k].n > 0, "a gate with inputs");
+        debug_assert!(self.packed[k].code > 1, "not a parameter or a constant");
         self.packed[k].arg as usize
     }
 
@@ -266,8 +269,8 @@ mod tests {
         assert_eq!(std::mem::size_of::<Packed>(), 16);
     }
 
-    /// A gate with more inputs than a gate's count holds keeps them all, and
-    /// the gates around it keep theirs.
+    /// A gate with more inputs than a gate's count holds keeps them all, one
+    /// with none has none, and the gates around them keep theirs.
     #[test]
     fn a_gate_with_very_many_inputs_keeps_them_all() {
         let id = |k: usize| GateId(petgraph::graph::NodeIndex::new(k));
@@ -278,7 +281,7 @@ mod tests {
         };
         gates.push(at(0), &[]);
         gates.push(at(1), &[]);
-        for many in [70_000, usize::from(MANY), usize::from(MANY) - 1] {
+        for many in [70_000, 65_536, 65_535, 0] {
             let inputs: Vec<GateId> = (0..many).map(|k| id(k % 2)).collect();
             let k = gates.len();
             gates.push(at(k), &inputs);
@@ -287,6 +290,10 @@ mod tests {
             assert_eq!(gates.inputs(k + 1), [id(0), id(1)]);
             assert_eq!(gates.first_edge(k + 1), gates.first_edge(k) + many);
         }
-        assert_eq!(gates.many.len(), 2, "70 000 and 65 535 inputs, not 65 534");
+        assert_eq!(
+            gates.many.len(),
+            3,
+            "70 000, 65 536 and 0 inputs, not 65 535"
+        );
     }
 }
