@@ -28,6 +28,7 @@ fn in_lane(op: Op) -> bool {
 
 /// The gate's value from its inputs' values `a` and `b` (`b` unused by one-input
 /// gates); `None` where the general pass reports a domain error.
+#[inline(always)]
 fn value(op: Op, a: f64, b: f64) -> Option<f64> {
     (in_lane(op) && !scalar::undefined(op, a, b)).then(|| scalar::value(op, a, b))
 }
@@ -145,18 +146,17 @@ fn forward_in<T: Slot>(c: &Circuit, params: &[Value]) -> Option<Vec<T>> {
     // gradient through every input, so it is any of its inputs'. A pass of
     // its own over the circuit cost a sixth as much as both passes.
     let mut req: Vec<bool> = Vec::with_capacity(n);
-    for g in c.gates() {
-        let op = c.op(g);
-        let (x, r) = match op {
-            Op::Input(i) => (num(params.get(i as usize)?), true),
-            Op::Const(x) => (x, false),
-            op if in_lane(op) => {
-                let ins = c.input_slice(g);
-                let (i, j) = (ins[0].index(), ins.get(1).map(|j| j.index()));
-                let a = values[i].get();
-                let b = j.map_or(0.0, |j| values[j].get());
-                let r = req[i] || j.is_some_and(|j| req[j]);
-                (value(op, a, b)?, r)
+    for k in 0..n {
+        // `value` leaves every gate that is not elementwise to the general
+        // pass, and this match every gate without inputs or with more than
+        // two, which only a syntax tree built by hand can hold.
+        let (x, r) = match c.op_inputs(k) {
+            (Op::Input(i), _) => (num(params.get(i as usize)?), true),
+            (Op::Const(x), _) => (x, false),
+            (op, &[i]) => (value(op, values[i.index()].get(), 0.0)?, req[i.index()]),
+            (op, &[i, j]) => {
+                let (a, b) = (values[i.index()].get(), values[j.index()].get());
+                (value(op, a, b)?, req[i.index()] || req[j.index()])
             }
             _ => return None,
         };
@@ -185,9 +185,9 @@ pub(super) fn backward(
         return None;
     }
     let (mut grads, mut edge_grads) = super::gradient_slots(c, edges);
-    let on_edge = |e: usize, x: f64| {
+    let on_edge = |g: GateId, slot: usize, x: f64| {
         if edges {
-            edge_grads[e] = Some(Value::Scalar(x));
+            edge_grads[c.input_edge(g, slot).index()] = Some(Value::Scalar(x));
         }
     };
     let (kinks, notes) = backward_in(c, &fwd.values, up, &mut grads, on_edge)?;
@@ -204,13 +204,13 @@ pub(super) fn backward(
 type Kinks = (Vec<(GateId, &'static str)>, Vec<String>);
 
 /// The backward pass over `values`, into `grads` (every one [`Grad::none`]),
-/// handing each edge's contribution to `on_edge`.
+/// handing each edge's contribution to `on_edge` (gate, slot, contribution).
 fn backward_in<T: Slot, G: Grad>(
     c: &Circuit,
     values: &[T],
     up: f64,
     grads: &mut [G],
-    mut on_edge: impl FnMut(usize, f64),
+    mut on_edge: impl FnMut(GateId, usize, f64),
 ) -> Option<Kinks> {
     let out = c.output.index();
     if !up.is_finite() {
@@ -222,22 +222,22 @@ fn backward_in<T: Slot, G: Grad>(
     if req[out] {
         grads[out].add(up);
     }
-    for g in c.gates().rev() {
-        let (below, from_here) = grads.split_at_mut(g.index());
+    for k in (0..c.len()).rev() {
+        let (below, from_here) = grads.split_at_mut(k);
         let Some(grad) = from_here[0].get() else {
             continue;
         };
-        let op = c.op(g);
-        if matches!(op, Op::Input(_) | Op::Const(_)) {
-            continue;
-        }
-        if !in_lane(op) {
-            return None;
-        }
-        let inputs = c.input_slice(g);
-        let a = values[inputs[0].index()].get();
-        let b = inputs.get(1).map_or(0.0, |i| values[i.index()].get());
-        let o = values[g.index()].get();
+        let (op, inputs) = c.op_inputs(k);
+        let (a, b) = match (op, inputs) {
+            (Op::Input(_) | Op::Const(_), _) => continue,
+            (op, _) if !in_lane(op) => return None,
+            (_, &[i]) => (values[i.index()].get(), 0.0),
+            (_, &[i, j]) => (values[i.index()].get(), values[j.index()].get()),
+            // As in the forward pass.
+            _ => return None,
+        };
+        let o = values[k].get();
+        let g = GateId(petgraph::graph::NodeIndex::new(k));
         for (slot, &input) in inputs.iter().enumerate() {
             if !req[input.index()] {
                 continue;
@@ -252,7 +252,7 @@ fn backward_in<T: Slot, G: Grad>(
             if !contribution.is_finite() {
                 return None;
             }
-            on_edge(c.input_edge(g, slot).index(), contribution);
+            on_edge(g, slot, contribution);
             // Gradients add at forks.
             below[input.index()].add(contribution);
         }
@@ -276,7 +276,7 @@ pub(super) fn results(c: &Circuit, params: &[Value], upstream: &Value) -> Option
     };
     let values: Vec<f64> = forward_in(c, params)?;
     let mut grads = vec![<f64 as Grad>::none(); c.len()];
-    let (_, notes) = backward_in(c, &values, up, &mut grads, |_, _| {})?;
+    let (_, notes) = backward_in(c, &values, up, &mut grads, |_, _, _| {})?;
     // The roles without a pass of their own over the circuit: every gate here
     // passes gradient back through every input (none is an index), and a
     // gradient, zero or not, reaches exactly the parameters the output depends

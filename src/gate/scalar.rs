@@ -26,6 +26,7 @@ pub(crate) fn elementwise(op: Op) -> bool {
 
 /// The value of elementwise gate `op` at inputs `a` and `b` (`b` unused by a
 /// one-input gate), where [`undefined`] is false. NaN for other gates.
+#[inline]
 pub(crate) fn value(op: Op, a: f64, b: f64) -> f64 {
     match op {
         Op::Add => a + b,

@@ -210,6 +210,20 @@ impl Gates {
         }
     }
 
+    /// Gate `k`'s operation and inputs, from one read of its 16 bytes: what
+    /// the scalar lane's loops take for every gate.
+    #[inline(always)]
+    pub(crate) fn op_inputs(&self, k: usize) -> (Op, &[GateId]) {
+        let p = self.packed[k];
+        let (op, n) = match (p.code, p.n) {
+            (0, _) => return (Op::Input(p.arg), &[]),
+            (1, _) => return (Op::Const(self.consts[p.arg as usize]), &[]),
+            (c, 0) => (BY_CODE[c as usize], self.many_inputs(k)),
+            (c, n) => (BY_CODE[c as usize], usize::from(n)),
+        };
+        (op, &self.inputs[p.arg as usize..p.arg as usize + n])
+    }
+
     /// Gate `k`.
     pub(crate) fn get(&self, k: usize) -> Gate {
         Gate {

@@ -219,6 +219,13 @@ impl Circuit {
         self.gates.inputs(id.index())
     }
 
+    /// The gate's operation and inputs at once, for the loops that read both
+    /// for every gate.
+    #[inline(always)]
+    pub(crate) fn op_inputs(&self, k: usize) -> (Op, &[GateId]) {
+        self.gates.op_inputs(k)
+    }
+
     /// The edge that carries operand `slot` into the gate.
     pub fn input_edge(&self, id: GateId, slot: usize) -> EdgeIndex<u32> {
         EdgeIndex::new(self.gates.first_edge(id.index()) + slot)

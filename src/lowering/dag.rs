@@ -116,7 +116,11 @@ impl Dag {
                 }
             }
         }
-        self.remember_if_wide(id);
+        // `remember_if_wide(id)`, on the inputs at hand rather than read
+        // back from the gate just pushed.
+        if inputs.iter().all(|i| self.fanout[i.index()] > SCAN_FANOUT) {
+            self.remember(id);
+        }
         id
     }
 
