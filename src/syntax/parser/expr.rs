@@ -6,32 +6,39 @@ use crate::error::{Error, Result, Span};
 use crate::gate::{self, Arity, Op, prec};
 use crate::syntax::lexer::{Tok, Token, number_value};
 
-/// What sits on the operator stack.
+/// What sits on the operator stack: 24 bytes. An operator keeps its
+/// precedence, which every later operator compares with, and a call its
+/// function's place in [`gate::FUNCTIONS`] rather than the entry itself (the
+/// stack's items were 56 bytes, and pushed and popped for every operator).
 pub(super) enum Item {
-    Binary(Op),
+    Binary {
+        op: Op,
+        prec: u8,
+    },
     Negate(Span),
     Paren(Span),
     Call {
-        op: Op,
-        arity: Arity,
+        function: u8,
         name: Span,
-        args_from: usize,
+        args_from: u32,
     },
     Index {
         open: Span,
-        args_from: usize,
+        args_from: u32,
     },
 }
 
+// A function's place fits the byte that `Item::Call` keeps it in.
+const _: () = assert!(gate::FUNCTIONS.len() <= 256);
+
 impl Item {
     /// The precedence an operator has on the stack; brackets are barriers.
-    fn prec(&self) -> Option<(u8, bool)> {
+    /// Right-associative operators (`^`) never reduce one of their own, so
+    /// only the level is needed here.
+    fn prec(&self) -> Option<u8> {
         match self {
-            Item::Binary(op) => match op.notation() {
-                gate::Notation::Infix(p, right) => Some((p, right)),
-                _ => None,
-            },
-            Item::Negate(_) => Some((prec::UNARY, true)),
+            Item::Binary { prec, .. } => Some(*prec),
+            Item::Negate(_) => Some(prec::UNARY),
             _ => None,
         }
     }
@@ -74,16 +81,16 @@ impl<'a, B: Build> Parser<'a, B> {
                 }
                 Tok::Name if self.peek_at(1) == Tok::LParen => {
                     let name = self.text(t.span);
-                    let Some((op, arity)) = gate::function(name) else {
+                    let Some(function) = gate::FUNCTIONS.iter().position(|f| f.0 == name) else {
                         return Err(unknown_function(name, t.span));
                     };
+                    let arity = gate::FUNCTIONS[function].2;
                     self.advance(2);
                     depth += 1;
                     ops.push(Item::Call {
-                        op,
-                        arity,
+                        function: function as u8,
                         name: t.span,
-                        args_from: args.len(),
+                        args_from: args.len() as u32,
                     });
                     if self.peek().tok == Tok::RParen {
                         let close = self.peek();
@@ -144,7 +151,7 @@ impl<'a, B: Build> Parser<'a, B> {
                     let gate::Notation::Infix(p, right) = op.notation() else {
                         unreachable!()
                     };
-                    while let Some((q, _)) = ops.last().and_then(Item::prec) {
+                    while let Some(q) = ops.last().and_then(Item::prec) {
                         if q > p || (q == p && !right) {
                             self.reduce(ops, out)?;
                         } else {
@@ -152,7 +159,7 @@ impl<'a, B: Build> Parser<'a, B> {
                         }
                     }
                     self.advance(1);
-                    ops.push(Item::Binary(op));
+                    ops.push(Item::Binary { op, prec: p });
                     break;
                 }
                 match t.tok {
@@ -162,7 +169,7 @@ impl<'a, B: Build> Parser<'a, B> {
                         let base = pop(out)?;
                         ops.push(Item::Index {
                             open: t.span,
-                            args_from: args.len(),
+                            args_from: args.len() as u32,
                         });
                         args.push(base);
                         break;
@@ -192,13 +199,14 @@ impl<'a, B: Build> Parser<'a, B> {
                             (Some(Item::Paren(_)), Tok::RParen) => {}
                             (
                                 Some(Item::Call {
-                                    op,
-                                    arity,
+                                    function,
                                     name,
                                     args_from,
                                 }),
                                 Tok::RParen,
                             ) => {
+                                let (_, op, arity) = gate::FUNCTIONS[usize::from(function)];
+                                let args_from = args_from as usize;
                                 args.push(pop(out)?);
                                 let span = name.to(t.span);
                                 let n = args.len() - args_from;
@@ -210,6 +218,7 @@ impl<'a, B: Build> Parser<'a, B> {
                                 out.push((id, span));
                             }
                             (Some(Item::Index { open, args_from }), Tok::RBrack) => {
+                                let args_from = args_from as usize;
                                 args.push(pop(out)?);
                                 let list: smallvec::SmallVec<[Operand<B::Id>; 4]> =
                                     args.drain(args_from..).collect();
@@ -328,7 +337,7 @@ impl<'a, B: Build> Parser<'a, B> {
     fn reduce(&mut self, ops: &mut Vec<Item>, out: &mut Vec<Operand<B::Id>>) -> Result<()> {
         let (build, ast) = (&mut self.build, &mut self.ast);
         match ops.pop() {
-            Some(Item::Binary(op)) => {
+            Some(Item::Binary { op, .. }) => {
                 let (b, b_span) = pop(out)?;
                 let (a, a_span) = pop(out)?;
                 let span = a_span.to(b_span);
@@ -393,4 +402,14 @@ fn arity_error(name: &str, arity: Arity, found: usize, span: Span) -> Error {
         ),
     )
     .label(format!("{found} given here"))
+}
+
+#[cfg(test)]
+mod tests {
+    /// The operator stack's items stay small: they are pushed and popped for
+    /// every operator of every statement.
+    #[test]
+    fn an_item_is_24_bytes() {
+        assert_eq!(std::mem::size_of::<super::Item>(), 24);
+    }
 }
