@@ -141,11 +141,49 @@ pub const FUNCTIONS: &[(&str, Op, Arity)] = &[
 
 /// Looks up a built-in function by name.
 pub fn function(name: &str) -> Option<(Op, Arity)> {
-    FUNCTIONS
-        .iter()
-        .find(|(n, _, _)| *n == name)
-        .map(|&(_, op, arity)| (op, arity))
+    function_index(name).map(|k| (FUNCTIONS[k].1, FUNCTIONS[k].2))
 }
+
+/// A built-in function's place in [`FUNCTIONS`]. A name of up to 8 bytes is
+/// compared as one number with [`FUNCTION_KEYS`]: the parser looks up every
+/// call's name, and comparing texts cost a `memcmp` call for each name of
+/// the same length in the table.
+pub fn function_index(name: &str) -> Option<usize> {
+    match short_key(name.as_bytes()) {
+        Some(key) => FUNCTION_KEYS.iter().position(|&k| k == key),
+        None => FUNCTIONS.iter().position(|f| f.0 == name),
+    }
+}
+
+/// A text of at most 8 bytes as one number: its bytes, little-endian, the
+/// rest zero. Distinct for distinct texts without a zero byte.
+const fn short_key(text: &[u8]) -> Option<u64> {
+    if text.len() > 8 {
+        return None;
+    }
+    let mut key = 0u64;
+    let mut k = 0;
+    while k < text.len() {
+        key |= (text[k] as u64) << (8 * k);
+        k += 1;
+    }
+    Some(key)
+}
+
+/// Each function's name as [`short_key`] makes it; 0, which no name is, for
+/// the longer ones.
+const FUNCTION_KEYS: [u64; FUNCTIONS.len()] = {
+    let mut keys = [0u64; FUNCTIONS.len()];
+    let mut k = 0;
+    while k < FUNCTIONS.len() {
+        keys[k] = match short_key(FUNCTIONS[k].0.as_bytes()) {
+            Some(key) => key,
+            None => 0,
+        };
+        k += 1;
+    }
+    keys
+};
 
 /// How an operator is written when printed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -164,6 +164,63 @@ static CLASS: [u8; 256] = {
     t
 };
 
+/// True for the bytes the lexer skips between tokens: space, tab, carriage
+/// return (a line break is a token).
+#[inline(always)]
+pub(crate) fn is_space(b: u8) -> bool {
+    CLASS[b as usize] == SPACE
+}
+
+/// True for the bytes that start an ASCII name: a letter or `_`.
+#[inline(always)]
+pub(crate) fn is_ascii_name_start(b: u8) -> bool {
+    CLASS[b as usize] == NAME_START
+}
+
+/// The end of the ASCII name that starts at `start` (with a letter or `_`),
+/// or `None` when it goes on in non-ASCII letters (`xσ`), which only the
+/// lexer's slow path reads.
+#[inline(always)]
+pub(crate) fn ascii_name_end(bytes: &[u8], start: usize) -> Option<usize> {
+    let mut end = start + 1;
+    while let Some(&c) = bytes.get(end)
+        && CLASS[c as usize] >= NAME_START
+    {
+        end += 1;
+    }
+    bytes.get(end).is_none_or(u8::is_ascii).then_some(end)
+}
+
+/// The end of the plain decimal (`3`, `0.25`, `12.`) that starts at `start`
+/// (with a digit), or `None` for anything more (an exponent, a second `.`, a
+/// letter or non-ASCII text glued on), which only the lexer's slow path
+/// reads, and reports if it is wrong.
+#[inline(always)]
+pub(crate) fn plain_number_end(bytes: &[u8], start: usize) -> Option<usize> {
+    let digits = |mut i: usize| {
+        while bytes.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        i
+    };
+    let mut end = digits(start + 1);
+    if bytes.get(end) == Some(&b'.') {
+        end = digits(end + 1);
+    }
+    match bytes.get(end) {
+        Some(&c)
+            if c == b'.'
+                || c == b'e'
+                || c == b'E'
+                || CLASS[c as usize] >= NAME_START
+                || !c.is_ascii() =>
+        {
+            None
+        }
+        _ => Some(end),
+    }
+}
+
 /// The token of each one-byte punctuation mark (`*` alone; `**` is looked
 /// for apart); [`Tok::Eof`] for every other byte.
 static PUNCT_TOK: [Tok; 256] = {
@@ -230,45 +287,17 @@ impl<'a> Lexer<'a> {
             });
         };
         let (end, tok) = match CLASS[b as usize] {
-            NAME_START => {
-                let mut end = start + 1;
-                while let Some(&c) = bytes.get(end)
-                    && CLASS[c as usize] >= NAME_START
-                {
-                    end += 1;
-                }
-                // A name that goes on in non-ASCII letters (`xσ`) takes the slow path.
-                if bytes.get(end).is_some_and(|c| !c.is_ascii()) {
-                    return self.other(start);
-                }
-                (end, Tok::Name)
-            }
+            // A name that goes on in non-ASCII letters (`xσ`) takes the slow path.
+            NAME_START => match ascii_name_end(bytes, start) {
+                Some(end) => (end, Tok::Name),
+                None => return self.other(start),
+            },
             // A plain decimal (`3`, `0.25`, `12.`): what generated programs are
             // full of. Exponents, `.5`, and anything glued on go the long way.
-            NAME_DIGIT => {
-                let digits = |mut i: usize| {
-                    while bytes.get(i).is_some_and(u8::is_ascii_digit) {
-                        i += 1;
-                    }
-                    i
-                };
-                let mut end = digits(start + 1);
-                if bytes.get(end) == Some(&b'.') {
-                    end = digits(end + 1);
-                }
-                match bytes.get(end) {
-                    Some(&c)
-                        if c == b'.'
-                            || c == b'e'
-                            || c == b'E'
-                            || CLASS[c as usize] >= NAME_START
-                            || !c.is_ascii() =>
-                    {
-                        return self.other(start);
-                    }
-                    _ => (end, Tok::Num),
-                }
-            }
+            NAME_DIGIT => match plain_number_end(bytes, start) {
+                Some(end) => (end, Tok::Num),
+                None => return self.other(start),
+            },
             PUNCT if b == b'*' && bytes.get(start + 1) == Some(&b'*') => (start + 2, Tok::Caret),
             PUNCT => (start + 1, PUNCT_TOK[b as usize]),
             _ => return self.other(start),
@@ -309,16 +338,12 @@ impl<'a> Lexer<'a> {
             }
             let start = pos;
             let quick = match bytes.get(pos) {
-                Some(&b) if short && CLASS[b as usize] == NAME_START => {
-                    pos += 1;
-                    while let Some(&c) = bytes.get(pos)
-                        && CLASS[c as usize] >= NAME_START
-                    {
-                        pos += 1;
-                    }
-                    // A name that goes on in non-ASCII letters is `next_token`'s.
-                    bytes.get(pos).is_none_or(u8::is_ascii).then_some(Tok::Name)
-                }
+                // A name that goes on in non-ASCII letters is `next_token`'s.
+                Some(&b) if short && CLASS[b as usize] == NAME_START => ascii_name_end(bytes, pos)
+                    .map(|end| {
+                        pos = end;
+                        Tok::Name
+                    }),
                 Some(&b)
                     if short
                         && CLASS[b as usize] == PUNCT

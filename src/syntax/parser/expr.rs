@@ -81,7 +81,7 @@ impl<'a, B: Build> Parser<'a, B> {
                 }
                 Tok::Name if self.peek_at(1) == Tok::LParen => {
                     let name = self.text(t.span);
-                    let Some(function) = gate::FUNCTIONS.iter().position(|f| f.0 == name) else {
+                    let Some(function) = gate::function_index(name) else {
                         return Err(unknown_function(name, t.span));
                     };
                     let arity = gate::FUNCTIONS[function].2;
@@ -286,7 +286,7 @@ impl<'a, B: Build> Parser<'a, B> {
     }
 
     /// `max(a, b, c)` becomes `max(max(a, b), c)`: every gate has a fixed arity.
-    fn call(&mut self, op: Op, list: &[Operand<B::Id>], span: Span) -> B::Id {
+    pub(super) fn call(&mut self, op: Op, list: &[Operand<B::Id>], span: Span) -> B::Id {
         let (build, ast) = (&mut self.build, &mut self.ast);
         with_ids(list, |ids| {
             if !matches!(op, Op::Max | Op::Min) {

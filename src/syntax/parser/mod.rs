@@ -164,9 +164,17 @@ struct Parser<'a, B: Build> {
     ops: Vec<Item>,
     out: Vec<(B::Id, Span)>,
     args: Vec<(B::Id, Span)>,
+    /// The fast path's steps for one statement, kept from one to the next.
+    steps: Vec<fast::Step>,
+    /// How many statements in a row the fast path gave up on.
+    fast_misses: u32,
+    /// How many statements the fast path took, for the tests.
+    #[cfg(test)]
+    fast_taken: usize,
 }
 
 mod expr;
+mod fast;
 use expr::Item;
 
 impl<'a, B: Build> Parser<'a, B> {
@@ -191,6 +199,10 @@ impl<'a, B: Build> Parser<'a, B> {
             ops: Vec::new(),
             out: Vec::new(),
             args: Vec::new(),
+            steps: Vec::new(),
+            fast_misses: 0,
+            #[cfg(test)]
+            fast_taken: 0,
         }
     }
 
@@ -300,6 +312,7 @@ impl<'a, B: Build> Parser<'a, B> {
     fn program(&mut self) -> Result<()> {
         let mut count = 0usize;
         loop {
+            count += self.fast_statements();
             while matches!(self.peek().tok, Tok::Newline | Tok::Semi) {
                 self.advance(1);
             }
