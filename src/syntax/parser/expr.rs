@@ -356,6 +356,7 @@ impl<'a, B: Build> Parser<'a, B> {
 
 /// `f` of the nodes of operands: on the stack for one or two (nearly every
 /// call), where collecting a `SmallVec` cost 66 instructions a call.
+#[inline]
 fn with_ids<Id: Copy, R>(list: &[Operand<Id>], f: impl FnOnce(&[Id]) -> R) -> R {
     match *list {
         [(a, _)] => f(&[a]),

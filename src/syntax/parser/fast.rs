@@ -266,13 +266,12 @@ impl<B: Build> Parser<'_, B> {
     /// takes it: where it ends (at its line break, `;` or the end).
     fn fast_statement(&mut self, start: usize) -> Option<usize> {
         let bytes = self.src.as_bytes();
-        let mut steps = std::mem::take(&mut self.steps);
-        steps.clear();
+        self.steps.clear();
         let mut scan = Scan {
             src: self.src,
             pos: start,
             depth: 0,
-            steps: &mut steps,
+            steps: &mut self.steps,
         };
         // `name =` makes a stage.
         let mut stage = None;
@@ -297,13 +296,10 @@ impl<B: Build> Parser<'_, B> {
         let body = scan.expression(prec::ADD);
         let end = skip_blank(bytes, scan.pos, false);
         let ended = matches!(bytes.get(end), None | Some(b'\n' | b';'));
-        let taken = body.filter(|_| ended);
-        if taken.is_some() {
-            self.replay(&steps);
+        if body.is_none() || !ended {
+            return None;
         }
-        self.steps = steps;
-        taken?;
-        let (body, body_span) = self.out.pop()?;
+        let (body, body_span) = self.replay();
         let stmt = Parsed {
             kind: if stage.is_some() {
                 StmtKind::Stage
@@ -319,12 +315,13 @@ impl<B: Build> Parser<'_, B> {
         Some(end)
     }
 
-    /// Hands `steps` to the builder as the full parser would: the statement's
-    /// body is left on `self.out`.
-    fn replay(&mut self, steps: &[Step]) {
+    /// Hands the steps to the builder as the full parser would: the
+    /// statement's body, with its place.
+    fn replay(&mut self) -> (B::Id, Span) {
         let mut out = std::mem::take(&mut self.out);
         out.clear();
-        for &step in steps {
+        for k in 0..self.steps.len() {
+            let step = self.steps[k];
             let operand = match step {
                 Step::Num(span) => {
                     let text = self.text(span);
@@ -360,7 +357,10 @@ impl<B: Build> Parser<'_, B> {
             };
             out.push(operand);
         }
+        let body = out.pop().expect("a statement's steps leave its body");
+        debug_assert!(out.is_empty(), "and nothing else");
         self.out = out;
+        body
     }
 
     /// Restarts the window at byte `pos`, where the fast path stopped.

@@ -154,8 +154,13 @@ struct Parser<'a, B: Build> {
     ast: Ast,
     build: B,
     /// The names seen so far, to intern them: those of up to 8 bytes by their
-    /// bytes as one number ([`short_key`]), the others by their text.
-    short: std::collections::HashMap<u64, Sym, rustc_hash::FxBuildHasher>,
+    /// bytes as one number ([`short_key`]), the others by their text. The
+    /// short ones' table holds only symbols, 4 bytes a bucket, and their
+    /// keys are in `short_keys` by symbol (0, which no name is, for a long
+    /// one): a table of keys and symbols took 16 bytes a bucket, each page of
+    /// it faulted in at random.
+    short: hashbrown::HashTable<Sym>,
+    short_keys: Vec<u64>,
     syms: std::collections::HashMap<&'a str, Sym, foldhash::fast::FixedState>,
     /// The first header's name, once one is parsed.
     first_header: Option<Sym>,
@@ -190,10 +195,8 @@ impl<'a, B: Build> Parser<'a, B> {
             len: 3,
             ast: Ast::default(),
             build,
-            short: std::collections::HashMap::with_capacity_and_hasher(
-                src.len() / 32,
-                rustc_hash::FxBuildHasher,
-            ),
+            short: hashbrown::HashTable::with_capacity(src.len() / 32),
+            short_keys: Vec::new(),
             syms: std::collections::HashMap::default(),
             first_header: None,
             ops: Vec::new(),
@@ -287,10 +290,26 @@ impl<'a, B: Build> Parser<'a, B> {
         let names = &mut self.ast.names;
         // One search of a table, whether the name is new or not.
         match short_key(src.as_bytes(), span) {
-            Some(key) => *self
-                .short
-                .entry(key)
-                .or_insert_with(|| names.push(&src[span.range()])),
+            Some(key) => {
+                use std::hash::BuildHasher;
+                let hash = |key: u64| rustc_hash::FxBuildHasher.hash_one(key);
+                let keys = &mut self.short_keys;
+                let entry = self.short.entry(
+                    hash(key),
+                    |s| keys[s.index()] == key,
+                    |s| hash(keys[s.index()]),
+                );
+                match entry {
+                    hashbrown::hash_table::Entry::Occupied(o) => *o.get(),
+                    hashbrown::hash_table::Entry::Vacant(v) => {
+                        let sym = names.push(&src[span.range()]);
+                        // Every symbol has a place, long names' too.
+                        keys.resize(sym.index(), 0);
+                        keys.push(key);
+                        *v.insert(sym).get()
+                    }
+                }
+            }
             None => {
                 let text = &src[span.range()];
                 *self.syms.entry(text).or_insert_with(|| names.push(text))
