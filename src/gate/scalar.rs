@@ -61,7 +61,7 @@ pub(crate) fn value(op: Op, a: f64, b: f64) -> f64 {
         Op::Log => a.ln(),
         Op::Sqrt => a.sqrt(),
         Op::Sigmoid => sigmoid(a),
-        Op::Tanh => a.tanh(),
+        Op::Tanh => tanh(a),
         Op::Sin => a.sin(),
         Op::Cos => a.cos(),
         Op::Step => {
@@ -169,6 +169,49 @@ pub(crate) fn at_kink(op: Op, a: f64, b: f64) -> bool {
     }
 }
 
+/// The hyperbolic tangent by Moshier's method (the Cephes library): a
+/// rational function of x² below 0.625, 1 − 2/(e^{2|x|} + 1) above, ±1 past
+/// 22, where the value rounds to it.
+///
+/// Not the C library's `tanh`, which goes through `expm1` and a division:
+/// in a chain of gates each waiting on the last (an unrolled recurrent net,
+/// the bench's forked chain) this one takes half the time (22.5 against
+/// 45 ns a stage here), and it is no less accurate. Against 200-bit `mpmath`
+/// on 200 000 points from 2⁻¹⁴ to 2⁶, its largest error was 1.27 ulp and it
+/// was correctly rounded at 98.4 % of them, where glibc's was off by up to
+/// 2.08 ulp and correctly rounded at 74.4 %. The two differ by at most
+/// 2 ulp; a test holds that, and `tests/sympy.rs` the error against `mpmath`
+/// (within 1.5 ulp). The scalar lane and the general passes both call it.
+pub fn tanh(x: f64) -> f64 {
+    // Cephes' coefficients (-9.64399179425052238628e-1, …), each as the
+    // shortest text of the same double.
+    const P: [f64; 3] = [
+        -0.964_399_179_425_052_3,
+        -99.287_723_100_191_85,
+        -1_614.687_684_417_084_5,
+    ];
+    const Q: [f64; 3] = [
+        112.811_678_491_632_93,
+        2_235.488_390_601_004_5,
+        4_844.063_053_251_255,
+    ];
+    let z = x.abs();
+    if z > 22.0 {
+        return 1f64.copysign(x);
+    }
+    if z >= 0.625 {
+        return (1.0 - 2.0 / ((2.0 * z).exp() + 1.0)).copysign(x);
+    }
+    // 0 keeps its sign; NaN stays NaN.
+    if x == 0.0 || x.is_nan() {
+        return x;
+    }
+    let s = x * x;
+    let p = (P[0] * s + P[1]) * s + P[2];
+    let q = ((s + Q[0]) * s + Q[1]) * s + Q[2];
+    x + x * s * p / q
+}
+
 /// The logistic function, written to stay finite for large |x|.
 pub fn sigmoid(x: f64) -> f64 {
     if x >= 0.0 {
@@ -187,5 +230,71 @@ pub(crate) fn route(this: f64, other: f64) -> f64 {
         0.0
     } else {
         0.5
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tanh;
+
+    fn ulps(a: f64, b: f64) -> u64 {
+        (a.to_bits() as i64 - b.to_bits() as i64).unsigned_abs()
+    }
+
+    #[test]
+    fn tanh_keeps_its_special_values() {
+        assert_eq!(tanh(0.0).to_bits(), 0.0f64.to_bits());
+        assert_eq!(tanh(-0.0).to_bits(), (-0.0f64).to_bits());
+        assert!(tanh(f64::NAN).is_nan());
+        for (x, y) in [
+            (f64::INFINITY, 1.0),
+            (f64::NEG_INFINITY, -1.0),
+            (1e300, 1.0),
+        ] {
+            assert_eq!(tanh(x), y);
+        }
+        // Past 22 the value is ±1 as a double; 22 itself, by the formula, too.
+        assert_eq!(tanh(22.0), 1.0);
+        assert_eq!(tanh(-22.5), -1.0);
+        // Tiny and subnormal numbers are their own tangent.
+        for x in [1e-300, 5e-324, -2.5e-320, 1e-17] {
+            assert_eq!(tanh(x), x);
+        }
+    }
+
+    /// Odd, and within 2 ulp of the C library's `tanh` (which is itself up
+    /// to 2 ulp off; `tests/sympy.rs` checks this one against `mpmath`), on
+    /// a grid that is dense at the two places where the method changes.
+    #[test]
+    fn tanh_is_odd_and_near_the_c_library() {
+        let mut points = Vec::new();
+        let mut x = 1e-12;
+        while x < 40.0 {
+            points.push(x);
+            x *= 1.000_37;
+        }
+        for edge in [0.625f64, 22.0] {
+            for k in -2000i32..=2000 {
+                points.push(edge + f64::from(k) * 1e-9);
+                points.push(f64::from_bits(edge.to_bits().wrapping_add_signed(k.into())));
+            }
+        }
+        let mut worst = 0;
+        for &x in &points {
+            assert_eq!(tanh(-x).to_bits(), (-tanh(x)).to_bits(), "odd at {x}");
+            let d = ulps(tanh(x), x.tanh());
+            assert!(
+                d <= 2,
+                "tanh({x}) = {}, the C library's {}",
+                tanh(x),
+                x.tanh()
+            );
+            worst = worst.max(d);
+        }
+        assert!(
+            points.len() > 90_000 && worst > 0,
+            "{} points",
+            points.len()
+        );
     }
 }
