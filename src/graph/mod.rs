@@ -91,7 +91,10 @@ pub struct Circuit {
     pub stage_names: StageNames,
     /// What lowering noticed: literals that overflow, unused parameters.
     pub notes: Vec<String>,
-    temp_prefix: &'static str,
+    /// The prefix of anonymous gates' labels (`t1`), one no name clashes
+    /// with; found on the first label asked for, since it reads every stage
+    /// name and a results-only run asks for none.
+    temp_prefix: OnceLock<&'static str>,
     /// For each anonymous gate its number in `t1, t2, …` (forward order); 0
     /// otherwise. Computed on the first label asked for: a results-only run
     /// never asks.
@@ -122,7 +125,7 @@ impl Circuit {
         notes: Vec<String>,
     ) -> Circuit {
         let n = gates.len();
-        let mut c = Circuit {
+        Circuit {
             gates,
             graph: OnceLock::new(),
             params,
@@ -130,14 +133,12 @@ impl Circuit {
             output_name,
             stage_names: StageNames::new(names, stage_names, n),
             notes,
-            temp_prefix: "t",
+            temp_prefix: OnceLock::new(),
             temp_numbers: OnceLock::new(),
             reach: OnceLock::new(),
             requires: OnceLock::new(),
             users: OnceLock::new(),
-        };
-        c.temp_prefix = pick_temp_prefix(&c);
-        c
+        }
     }
 
     /// See [`Circuit::temp_numbers`].
@@ -305,7 +306,8 @@ impl Circuit {
                 Op::Const(c) => out.push_str(&crate::print::number(c)),
                 _ => {
                     let k = self.temp_numbers()[id.index()];
-                    let _ = write!(out, "{}{k}", self.temp_prefix);
+                    let prefix = self.temp_prefix.get_or_init(|| pick_temp_prefix(self));
+                    let _ = write!(out, "{prefix}{k}");
                 }
             }
         }
