@@ -145,9 +145,9 @@ pub fn function(name: &str) -> Option<(Op, Arity)> {
 }
 
 /// A built-in function's place in [`FUNCTIONS`]. A name of up to 8 bytes is
-/// compared as one number with [`FUNCTION_KEYS`]: the parser looks up every
-/// call's name, and comparing texts cost a `memcmp` call for each name of
-/// the same length in the table.
+/// compared as one number with the table's names made into numbers the same
+/// way: the parser looks up every call's name, and comparing texts cost a
+/// `memcmp` call for each name of the same length in the table.
 pub fn function_index(name: &str) -> Option<usize> {
     match short_key(name.as_bytes()) {
         Some(key) => FUNCTION_KEYS.iter().position(|&k| k == key),
