@@ -41,14 +41,43 @@ fn python_with_sympy() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
+/// What `python3 -c script` prints with `input` on its standard input; it
+/// must succeed.
+fn python(script: &str, input: &[u8]) -> Vec<u8> {
+    let mut child = Command::new("python3")
+        .args(["-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "the python script failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// True when python3 with SymPy (and its mpmath) is here; otherwise says the
+/// test is skipped, except under CI, where its absence fails the test.
+fn sympy_or_skip() -> bool {
+    if python_with_sympy() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("GRADEXPLAIN_CI").is_none(),
+        "CI must provide python3 with sympy"
+    );
+    eprintln!("skipped: python3 with sympy is not available");
+    false
+}
+
 #[test]
 fn generated_programs_agree_with_sympy() {
-    if !python_with_sympy() {
-        assert!(
-            std::env::var_os("GRADEXPLAIN_CI").is_none(),
-            "CI must provide python3 with sympy"
-        );
-        eprintln!("skipped: python3 with sympy is not available");
+    if !sympy_or_skip() {
         return;
     }
     let mut runner = proptest::test_runner::TestRunner::deterministic();
@@ -127,26 +156,11 @@ if skipped * 10 > 400:
     bad.append(f'SymPy could not evaluate {skipped} cases')
 print(json.dumps(bad))
 "#;
-    let mut child = Command::new("python3")
-        .args(["-c", script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    {
-        let stdin = child.stdin.as_mut().unwrap();
-        for c in &cases {
-            writeln!(stdin, "{}", serde_json::json!([c.0, c.1, c.2, c.3, c.4])).unwrap();
-        }
+    let mut input = Vec::new();
+    for c in &cases {
+        writeln!(input, "{}", serde_json::json!([c.0, c.1, c.2, c.3, c.4])).unwrap();
     }
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "sympy script failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let bad: Vec<String> = serde_json::from_slice(&out.stdout).unwrap();
+    let bad: Vec<String> = serde_json::from_slice(&python(script, &input)).unwrap();
     assert!(
         bad.is_empty(),
         "{} of {} disagree:\n{}",
@@ -163,12 +177,7 @@ print(json.dumps(bad))
 /// 2.04 ulp off and correctly rounded at three points in four.
 #[test]
 fn tanh_is_within_an_ulp_and_a_half_of_mpmath() {
-    if !python_with_sympy() {
-        assert!(
-            std::env::var_os("GRADEXPLAIN_CI").is_none(),
-            "CI must provide python3 with sympy"
-        );
-        eprintln!("skipped: python3 with sympy is not available");
+    if !sympy_or_skip() {
         return;
     }
     // Magnitudes from 2⁻³⁰ to 2⁵, both signs, and the two places where the
@@ -217,22 +226,9 @@ for x, y in pairs:
     rounded += y == float(exact)
 print(json.dumps([worst, rounded / len(pairs)]))
 "#;
-    let mut child = Command::new("python3")
-        .args(["-c", script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
     let pairs: Vec<(f64, f64)> = points.iter().copied().zip(values).collect();
-    serde_json::to_writer(child.stdin.take().unwrap(), &pairs).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let (worst, rounded): (f64, f64) = serde_json::from_slice(&out.stdout).unwrap();
+    let input = serde_json::to_vec(&pairs).unwrap();
+    let (worst, rounded): (f64, f64) = serde_json::from_slice(&python(script, &input)).unwrap();
     assert!(worst <= 1.5, "off by up to {worst} ulp");
     assert!(rounded >= 0.9, "correctly rounded at {rounded}");
 }
