@@ -87,31 +87,66 @@ impl Scan<'_> {
     /// `min`; `None` if the fast path does not take it. (Places are worked
     /// out when the steps are handed over, from the leaves' and signs'.)
     fn expression(&mut self, min: u8) -> Option<()> {
-        self.unary()?;
-        loop {
-            self.skip_space();
-            let bytes = self.src.as_bytes();
-            let op = match self.byte() {
-                Some(b'+') => Op::Add,
-                Some(b'-') => Op::Sub,
-                // `**` is a power, which the fast path leaves alone.
-                Some(b'*') if bytes.get(self.pos + 1) != Some(&b'*') => Op::Mul,
-                Some(b'/') => Op::Div,
-                Some(b'@') => Op::Dot,
-                // The caller checks what ends the expression.
-                _ => return Some(()),
-            };
-            let gate::Notation::Infix(level, _) = op.notation() else {
-                unreachable!("a binary operator")
-            };
+        self.operand()?;
+        self.operators(min)
+    }
+
+    /// The binary operator here, after space, and its level; `None` for
+    /// anything else, which the caller checks.
+    fn binary(&mut self) -> Option<(Op, u8)> {
+        self.skip_space();
+        let bytes = self.src.as_bytes();
+        let op = match self.byte()? {
+            b'+' => Op::Add,
+            b'-' => Op::Sub,
+            // `**` is a power, which the fast path leaves alone.
+            b'*' if bytes.get(self.pos + 1) != Some(&b'*') => Op::Mul,
+            b'/' => Op::Div,
+            b'@' => Op::Dot,
+            _ => return None,
+        };
+        let gate::Notation::Infix(level, _) = op.notation() else {
+            unreachable!("a binary operator")
+        };
+        Some((op, level))
+    }
+
+    /// The operators of level `min` or tighter after an operand, each with
+    /// its right operand, by precedence climbing. All are left-associative:
+    /// the right operand takes only the operators that bind tighter, and
+    /// only then is a call made for them.
+    fn operators(&mut self, min: u8) -> Option<()> {
+        while let Some((op, level)) = self.binary() {
             if level < min {
-                return Some(());
+                break;
             }
             self.pos += 1;
-            // All of these are left-associative: the right operand binds tighter.
-            self.expression(level + 1)?;
+            self.operand()?;
+            if self.binary().is_some_and(|(_, next)| next > level) {
+                self.operators(level + 1)?;
+            }
             self.steps.push(Step::Binary(op));
         }
+        Some(())
+    }
+
+    /// An operand: a plain name here, the commonest, without a call;
+    /// anything else through [`Scan::unary`].
+    #[inline(always)]
+    fn operand(&mut self) -> Option<()> {
+        self.skip_space();
+        let (start, bytes) = (self.pos, self.src.as_bytes());
+        if self.byte().is_some_and(is_ascii_name_start) {
+            let end = ascii_name_end(bytes, start)?;
+            self.pos = end;
+            self.skip_space();
+            if self.byte() != Some(b'(') {
+                self.steps.push(Step::Name(Span::new(start, end)));
+                return Some(());
+            }
+            self.pos = start;
+        }
+        self.unary()
     }
 
     /// A value with its unary signs; a sign binds tighter than `*` and `/`
