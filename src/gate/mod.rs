@@ -6,6 +6,7 @@
 //! `symbolic.rs` (the local gradient as an expression) — and the compiler points
 //! at every one.
 
+use crate::error::Span;
 use crate::value::{Shape, broadcast_shape, dot_shape};
 
 /// A gate's operation. Constants and inputs are gates too, so that every wire
@@ -145,41 +146,40 @@ pub fn function(name: &str) -> Option<(Op, Arity)> {
 }
 
 /// A built-in function's place in [`FUNCTIONS`]. A name of up to 8 bytes is
-/// compared as one number with the table's names made into numbers the same
-/// way: the parser looks up every call's name, and comparing texts cost a
-/// `memcmp` call for each name of the same length in the table.
+/// compared as one number, the key the parser interns names by: the parser
+/// looks up every call's name, and comparing texts cost a `memcmp` call for
+/// each name of the same length in the table.
 pub fn function_index(name: &str) -> Option<usize> {
-    match short_key(name.as_bytes()) {
+    function_at(name.as_bytes(), Span::new(0, name.len()))
+}
+
+/// [`function_index`] of the name at `span` of `src`: the key is read from
+/// the text in place (eight bytes at once where the text goes on).
+pub(crate) fn function_at(src: &[u8], span: Span) -> Option<usize> {
+    match crate::syntax::ast::short_key(src, span) {
         Some(key) => FUNCTION_KEYS.iter().position(|&k| k == key),
-        None => FUNCTIONS.iter().position(|f| f.0 == name),
+        None => FUNCTIONS
+            .iter()
+            .position(|f| f.0.as_bytes() == &src[span.range()]),
     }
 }
 
-/// A text of at most 8 bytes as one number: its bytes, little-endian, the
-/// rest zero. Distinct for distinct texts without a zero byte.
-const fn short_key(text: &[u8]) -> Option<u64> {
-    if text.len() > 8 {
-        return None;
-    }
-    let mut key = 0u64;
-    let mut k = 0;
-    while k < text.len() {
-        key |= (text[k] as u64) << (8 * k);
-        k += 1;
-    }
-    Some(key)
-}
-
-/// Each function's name as [`short_key`] makes it; 0, which no name is, for
-/// the longer ones.
+/// Each function's name as [`crate::syntax::ast::short_key`] makes it, at
+/// compile time (that one reads eight bytes at once, which a `const fn`
+/// cannot); 0, which no name is, for the longer ones. A test holds the two
+/// to the same keys.
 const FUNCTION_KEYS: [u64; FUNCTIONS.len()] = {
     let mut keys = [0u64; FUNCTIONS.len()];
     let mut k = 0;
     while k < FUNCTIONS.len() {
-        keys[k] = match short_key(FUNCTIONS[k].0.as_bytes()) {
-            Some(key) => key,
-            None => 0,
-        };
+        let name = FUNCTIONS[k].0.as_bytes();
+        if name.len() <= 8 {
+            let mut b = 0;
+            while b < name.len() {
+                keys[k] |= (name[b] as u64) << (8 * b);
+                b += 1;
+            }
+        }
         k += 1;
     }
     keys
@@ -476,6 +476,27 @@ impl std::hash::Hash for Op {
 
 #[cfg(test)]
 mod tests {
+    /// The function table's keys are the parser's keys for the same names,
+    /// read from the name alone and from the name inside a longer text.
+    #[test]
+    fn function_keys_are_the_parsers() {
+        use crate::syntax::ast::short_key;
+        for (k, (name, _, _)) in FUNCTIONS.iter().enumerate() {
+            let alone = short_key(name.as_bytes(), Span::new(0, name.len()));
+            let text = format!("{name}(x) + more text");
+            let inside = short_key(text.as_bytes(), Span::new(0, name.len()));
+            assert_eq!(alone, inside, "{name}");
+            assert_eq!(alone.unwrap_or(0), FUNCTION_KEYS[k], "{name}");
+            assert_eq!(function_index(name), Some(k), "{name}");
+            assert_eq!(
+                function_at(text.as_bytes(), Span::new(0, name.len())),
+                Some(k)
+            );
+        }
+        assert_eq!(function_index("tanhh"), None);
+        assert_eq!(function_index("a_name_longer_than_eight"), None);
+    }
+
     use super::*;
     use crate::value::Value;
 

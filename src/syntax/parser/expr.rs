@@ -81,7 +81,7 @@ impl<'a, B: Build> Parser<'a, B> {
                 }
                 Tok::Name if self.peek_at(1) == Tok::LParen => {
                     let name = self.text(t.span);
-                    let Some(function) = gate::function_index(name) else {
+                    let Some(function) = gate::function_at(self.src.as_bytes(), t.span) else {
                         return Err(unknown_function(name, t.span));
                     };
                     let arity = gate::FUNCTIONS[function].2;

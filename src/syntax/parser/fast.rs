@@ -88,7 +88,8 @@ impl Scan<'_> {
     /// out when the steps are handed over, from the leaves' and signs'.)
     fn expression(&mut self, min: u8) -> Option<()> {
         self.operand()?;
-        self.operators(min)
+        let next = self.binary();
+        self.operators(min, next).map(|_| ())
     }
 
     /// The binary operator here, after space, and its level; `None` for
@@ -112,22 +113,21 @@ impl Scan<'_> {
     }
 
     /// The operators of level `min` or tighter after an operand, each with
-    /// its right operand, by precedence climbing. All are left-associative:
-    /// the right operand takes only the operators that bind tighter, and
-    /// only then is a call made for them.
-    fn operators(&mut self, min: u8) -> Option<()> {
-        while let Some((op, level)) = self.binary() {
-            if level < min {
-                break;
-            }
+    /// its right operand, by precedence climbing, from `next`, the operator
+    /// here (read already). All are left-associative: the right operand takes
+    /// only the operators that bind tighter, and only then is a call made for
+    /// them. The first operator it does not take, with its level.
+    fn operators(&mut self, min: u8, mut next: Option<(Op, u8)>) -> Option<Option<(Op, u8)>> {
+        while let Some((op, level)) = next.filter(|&(_, level)| level >= min) {
             self.pos += 1;
             self.operand()?;
-            if self.binary().is_some_and(|(_, next)| next > level) {
-                self.operators(level + 1)?;
+            next = self.binary();
+            if next.is_some_and(|(_, tighter)| tighter > level) {
+                next = self.operators(level + 1, next)?;
             }
             self.steps.push(Step::Binary(op));
         }
-        Some(())
+        Some(next)
     }
 
     /// An operand: a plain name here, the commonest, without a call;
@@ -135,18 +135,11 @@ impl Scan<'_> {
     #[inline(always)]
     fn operand(&mut self) -> Option<()> {
         self.skip_space();
-        let (start, bytes) = (self.pos, self.src.as_bytes());
         if self.byte().is_some_and(is_ascii_name_start) {
-            let end = ascii_name_end(bytes, start)?;
-            self.pos = end;
-            self.skip_space();
-            if self.byte() != Some(b'(') {
-                self.steps.push(Step::Name(Span::new(start, end)));
-                return Some(());
-            }
-            self.pos = start;
+            self.name_or_call()
+        } else {
+            self.unary()
         }
-        self.unary()
     }
 
     /// A value with its unary signs; a sign binds tighter than `*` and `/`
@@ -175,45 +168,55 @@ impl Scan<'_> {
         }
     }
 
+    /// The name here (it starts one), or the call it starts.
+    #[inline(always)]
+    fn name_or_call(&mut self) -> Option<()> {
+        let start = self.pos;
+        let name = Span::new(start, ascii_name_end(self.src.as_bytes(), start)?);
+        self.pos = name.end as usize;
+        self.skip_space();
+        if self.byte() == Some(b'(') {
+            return self.call(name);
+        }
+        self.steps.push(Step::Name(name));
+        Some(())
+    }
+
+    /// The call of the function named at `name`, from its `(`, here.
+    fn call(&mut self, name: Span) -> Option<()> {
+        let function = gate::function_at(self.src.as_bytes(), name)?;
+        self.pos += 1;
+        self.deeper()?;
+        let mut n = 0u32;
+        loop {
+            self.expression(prec::ADD)?;
+            n += 1;
+            self.skip_space();
+            match self.byte()? {
+                b',' => self.pos += 1,
+                b')' => break,
+                _ => return None,
+            }
+        }
+        let span = name.to(self.punct());
+        self.depth -= 1;
+        if !gate::FUNCTIONS[function].2.accepts(n as usize) {
+            return None;
+        }
+        self.steps.push(Step::Call {
+            function: function as u8,
+            n,
+            span,
+        });
+        Some(())
+    }
+
     /// A name, a number, a call or a bracketed expression.
     fn primary(&mut self) -> Option<()> {
         let (start, bytes) = (self.pos, self.src.as_bytes());
         let b = self.byte()?;
         if is_ascii_name_start(b) {
-            let end = ascii_name_end(bytes, start)?;
-            let name = Span::new(start, end);
-            self.pos = end;
-            self.skip_space();
-            if self.byte() != Some(b'(') {
-                self.steps.push(Step::Name(name));
-                return Some(());
-            }
-            let text = &self.src[start..end];
-            let function = gate::function_index(text)?;
-            self.pos += 1;
-            self.deeper()?;
-            let mut n = 0u32;
-            loop {
-                self.expression(prec::ADD)?;
-                n += 1;
-                self.skip_space();
-                match self.byte()? {
-                    b',' => self.pos += 1,
-                    b')' => break,
-                    _ => return None,
-                }
-            }
-            let span = name.to(self.punct());
-            self.depth -= 1;
-            if !gate::FUNCTIONS[function].2.accepts(n as usize) {
-                return None;
-            }
-            self.steps.push(Step::Call {
-                function: function as u8,
-                n,
-                span,
-            });
-            return Some(());
+            return self.name_or_call();
         }
         if b.is_ascii_digit() {
             self.pos = plain_number_end(bytes, start)?;

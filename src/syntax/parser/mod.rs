@@ -7,7 +7,7 @@
 //! Nodes are created as operators are reduced, which is post-order: children
 //! before parents.
 
-use super::ast::{Ast, Expr, ExprId, Program, Stmt, StmtKind, Sym};
+use super::ast::{Ast, Expr, ExprId, Program, Stmt, StmtKind, Sym, short_key};
 use super::lexer::{Lexer, Tok, Token};
 use crate::error::{Error, Result, Span};
 use crate::gate::Op;
@@ -419,36 +419,6 @@ impl<'a, B: Build> Parser<'a, B> {
         let after_next = self.window[self.at + 1].span.end as usize;
         let (params, read) = header_rest(&mut Lexer::at(self.src, after_next))?;
         Some((params, read + 2))
-    }
-}
-
-/// A name of at most 8 bytes as one number: its bytes, little-endian, the
-/// rest zero (a name never holds a zero byte, so no two names share a key).
-/// Generated programs name their stages `h123` and `w4_567`: hashing and
-/// comparing one number instead of a string made interning a quarter as
-/// expensive, and interning had been a tenth of a `--summary` run.
-fn short_key(src: &[u8], span: Span) -> Option<u64> {
-    let (start, end) = (span.start as usize, span.end as usize);
-    let len = end - start;
-    if len > 8 {
-        return None;
-    }
-    let mut bytes = [0u8; 8];
-    match src.get(start..start + 8) {
-        // Eight bytes at once, then only the name's kept.
-        Some(window) => {
-            bytes.copy_from_slice(window);
-            let all = u64::from_le_bytes(bytes);
-            Some(if len == 8 {
-                all
-            } else {
-                all & ((1u64 << (8 * len)) - 1)
-            })
-        }
-        None => {
-            bytes[..len].copy_from_slice(&src[start..end]);
-            Some(u64::from_le_bytes(bytes))
-        }
     }
 }
 

@@ -151,8 +151,25 @@ fn generated_programs_parse_the_same_either_way() {
     let huge = "9".repeat(400);
     let tiny = format!("0.{}1", "0".repeat(400));
     let leaves = [
-        "x", "y", "h1", "_t", "w2_3", "3", "0.5", "12.", "007", "1e400", "σ", ".5", "2.5E+4",
-        "h1x", &huge, &tiny,
+        "x",
+        "y",
+        "h1",
+        "_t",
+        "w2_3",
+        "3",
+        "0.5",
+        "12.",
+        "007",
+        "1e400",
+        "σ",
+        ".5",
+        "2.5E+4",
+        "h1x",
+        &huge,
+        &tiny,
+        "a_long_name",
+        "another_long_one",
+        "eightchr",
     ];
     const BINARY: [&str; 10] = [" + ", "-", " * ", "/", " @ ", "·", "^", "**", " − ", "  "];
     const CALLS: [&str; 8] = ["max", "min", "tanh", "relu", "pow", "sum", "foo", "exp"];
@@ -235,4 +252,29 @@ fn the_corpus_and_examples_parse_the_same_either_way() {
         }
     }
     assert!(files > 50, "{files} files");
+}
+
+/// Names of up to 8 bytes are interned by a key kept in a list by symbol,
+/// longer ones by their text; interleaved, each name is one symbol, in the
+/// order of first appearance (a stage's name after its body's), and the
+/// program means what it says.
+#[test]
+fn short_and_long_names_interleaved_are_each_one_symbol() {
+    let src = "a_long_name = x\ny = a_long_name + x\neightchr = y * a_long_name\nz = eightchr + y";
+    let program = crate::syntax::parse(src).unwrap();
+    let names: Vec<&str> = program.ast.names.iter().map(|(_, n)| n).collect();
+    assert_eq!(names, ["x", "a_long_name", "y", "eightchr", "z"]);
+    let cli = crate::cli::parse_from([
+        "gradexplain",
+        "--at",
+        "x=2",
+        "--summary",
+        "--format",
+        "json",
+    ])
+    .unwrap();
+    let out = crate::app::render(src, &cli).unwrap();
+    // z = 2x² + 2x: 12 at x = 2, and dz/dx = 4x + 2 = 10.
+    assert!(out.contains("\"value\": 12"), "{out}");
+    assert!(out.contains("\"x\": 10"), "{out}");
 }
