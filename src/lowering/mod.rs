@@ -140,6 +140,11 @@ impl Build for Lowering {
         if self.failed {
             return dead();
         }
+        // Nearly every name is bound already (a stage or a parameter seen
+        // before): one read here, where `resolve` is a call of six arguments.
+        if let Some(&Some(g)) = self.scope.get(sym.index()) {
+            return g;
+        }
         let resolved = self.resolve(ast, sym, span, None, &[], self.count);
         resolved.unwrap_or_else(|_| {
             self.failed = true;
