@@ -1,17 +1,19 @@
-//! The gates of a circuit and their inputs, as it keeps them: 16 bytes a
+//! The gates of a circuit and their inputs, as it keeps them: 12 bytes a
 //! gate, where a [`Gate`] is 24 (an [`Op`] is 16 bytes for the one operation
 //! that holds an `f64`), and 4 an input.
 //!
-//! A gate keeps its operation's code, how many inputs it has, and one number:
-//! where its inputs start in the list of every gate's inputs, or, for the
-//! gates without inputs, the parameter's index or the constant's index in a
-//! table of values. So the inputs' edges are numbered in the order of that
-//! list: the edge of operand `slot` of gate `g` is its start plus `slot`.
+//! A gate keeps its operation's code, how many inputs it has, where its place
+//! starts and how long it is, and one number: where its inputs start in the
+//! list of every gate's inputs, or, for the gates without inputs, the
+//! parameter's index or the constant's index in a table of values. So the
+//! inputs' edges are numbered in the order of that list: the edge of operand
+//! `slot` of gate `g` is its start plus `slot`. What the 12 bytes do not hold
+//! (more than six inputs, a place longer than 16 MiB) is kept in side tables.
 //!
-//! A third less memory for the largest array of a circuit, and no array of
-//! where each gate's inputs start: on a large generated program, fewer pages
-//! to fault in (each costs more than a gate's whole pass) and fewer cache
-//! lines for every pass that reads the gates.
+//! Half the memory of the largest array of a circuit, and no array of where
+//! each gate's inputs start: on a large generated program, fewer pages to
+//! fault in (each costs about as much as a stage's whole parse) and fewer
+//! cache lines for every pass that reads the gates.
 
 use super::{Gate, GateId};
 use crate::error::Span;
@@ -87,16 +89,40 @@ fn code(op: Op) -> u8 {
     }
 }
 
-/// One gate: its operation's code, how many inputs it has, and its argument
-/// (where its inputs start in [`Gates::inputs`]; without inputs, the
-/// parameter's index or the constant's index in [`Gates::consts`]), and its
-/// place.
+/// One gate in 12 bytes: `head` holds its operation's code (the low
+/// [`CODE_BITS`]), how many inputs it has (the next [`N_BITS`]; [`N_MANY`]:
+/// see [`Gates::many`]) and the length of its place (the rest; [`LEN_LONG`]:
+/// see [`Gates::long`]); `arg`, where its inputs start in [`Gates::inputs`]
+/// (without inputs, the parameter's index or the constant's index in
+/// [`Gates::consts`]); `start`, where its place starts.
 #[derive(Clone, Copy, Debug)]
 struct Packed {
-    code: u8,
-    n: u16,
+    head: u32,
     arg: u32,
-    span: Span,
+    start: u32,
+}
+
+const CODE_BITS: u32 = 5;
+const N_BITS: u32 = 3;
+/// The count of a gate whose inputs are counted in [`Gates::many`].
+const N_MANY: u32 = (1 << N_BITS) - 1;
+const LEN_SHIFT: u32 = CODE_BITS + N_BITS;
+/// The length of a place kept in [`Gates::long`].
+const LEN_LONG: u32 = u32::MAX >> LEN_SHIFT;
+const _: () = assert!(BY_CODE.len() <= 1 << CODE_BITS);
+
+impl Packed {
+    fn code(self) -> u32 {
+        self.head & ((1 << CODE_BITS) - 1)
+    }
+
+    fn n(self) -> u32 {
+        (self.head >> CODE_BITS) & N_MANY
+    }
+
+    fn len(self) -> u32 {
+        self.head >> LEN_SHIFT
+    }
 }
 
 /// The gates in forward order, with their inputs.
@@ -108,11 +134,14 @@ pub(crate) struct Gates {
     /// Every gate's inputs, in operand order, one gate after the other.
     inputs: Vec<GateId>,
     /// (gate, how many inputs) for the operations other than parameters and
-    /// constants whose count their 16 bits do not hold, or which have none,
-    /// in gate order; their count there is 0. The parser never makes one
-    /// (`max` of many is a chain of twos), but a syntax tree built by hand may
-    /// ask for any number.
+    /// constants with none or more than [`N_MANY`] − 1, in gate order; their
+    /// count in `head` is [`N_MANY`]. The parser never makes one (`max` of
+    /// many is a chain of twos), but a syntax tree built by hand may ask for
+    /// any number.
     many: Vec<(u32, u32)>,
+    /// (gate, place) for the gates whose place is [`LEN_LONG`] bytes or
+    /// longer, in gate order: a sum written over more than 16 MiB.
+    long: Vec<(u32, Span)>,
 }
 
 impl Gates {
@@ -123,6 +152,7 @@ impl Gates {
             consts: Vec::new(),
             inputs: Vec::with_capacity(edges),
             many: Vec::new(),
+            long: Vec::new(),
         }
     }
 
@@ -146,18 +176,26 @@ impl Gates {
             self.inputs.push(input);
         }
         let leaf = matches!(gate.op, Op::Input(_) | Op::Const(_));
-        let n = match u16::try_from(inputs.len()) {
-            Ok(n) if n > 0 || leaf => n,
+        let n = match u32::try_from(inputs.len()) {
+            Ok(n) if leaf || (n > 0 && n < N_MANY) => n,
             _ => {
                 self.many.push((self.len() as u32, inputs.len() as u32));
-                0
+                N_MANY
             }
         };
+        let (start, len) = (gate.span.start, gate.span.end.wrapping_sub(gate.span.start));
+        // A place that ends before it starts (a hand-made span) wraps to a
+        // long one, and comes back as it went in.
+        let len = if len < LEN_LONG {
+            len
+        } else {
+            self.long.push((self.len() as u32, gate.span));
+            LEN_LONG
+        };
         self.packed.push(Packed {
-            code: code(gate.op),
-            n,
+            head: code(gate.op) as u32 | n << CODE_BITS | len << LEN_SHIFT,
             arg,
-            span: gate.span,
+            start,
         });
     }
 
@@ -165,18 +203,16 @@ impl Gates {
     #[inline(always)]
     pub(crate) fn inputs(&self, k: usize) -> &[GateId] {
         let p = self.packed[k];
-        let n = match p.n {
-            // A parameter or a constant, whose `arg` is not a place in the
-            // list; or one of `many`, whose `arg` is.
-            0 if p.code <= 1 => return &[],
-            0 => self.many_inputs(k),
-            n => usize::from(n),
+        let n = match p.n() {
+            // A parameter or a constant, whose `arg` is not a place in the list.
+            0 => return &[],
+            N_MANY => self.many_inputs(k),
+            n => n as usize,
         };
         &self.inputs[p.arg as usize..p.arg as usize + n]
     }
 
-    /// How many inputs gate `k` has, one of [`Gates::many`] (the codes of
-    /// parameters and constants are 0 and 1).
+    /// How many inputs gate `k` has, one of [`Gates::many`].
     #[cold]
     fn many_inputs(&self, k: usize) -> usize {
         let at = self.many.partition_point(|&(g, _)| (g as usize) < k);
@@ -185,7 +221,7 @@ impl Gates {
 
     /// The edge of gate `k`'s first input (it must have inputs).
     pub(crate) fn first_edge(&self, k: usize) -> usize {
-        debug_assert!(self.packed[k].code > 1, "not a parameter or a constant");
+        debug_assert!(self.packed[k].code() > 1, "not a parameter or a constant");
         self.packed[k].arg as usize
     }
 
@@ -203,23 +239,23 @@ impl Gates {
     #[inline]
     pub(crate) fn op(&self, k: usize) -> Op {
         let p = self.packed[k];
-        match p.code {
+        match p.code() {
             0 => Op::Input(p.arg),
             1 => Op::Const(self.consts[p.arg as usize]),
             c => BY_CODE[c as usize],
         }
     }
 
-    /// Gate `k`'s operation and inputs, from one read of its 16 bytes: what
+    /// Gate `k`'s operation and inputs, from one read of its 12 bytes: what
     /// the scalar lane's loops take for every gate.
     #[inline(always)]
     pub(crate) fn op_inputs(&self, k: usize) -> (Op, &[GateId]) {
         let p = self.packed[k];
-        let (op, n) = match (p.code, p.n) {
+        let (op, n) = match (p.code(), p.n()) {
             (0, _) => return (Op::Input(p.arg), &[]),
             (1, _) => return (Op::Const(self.consts[p.arg as usize]), &[]),
-            (c, 0) => (BY_CODE[c as usize], self.many_inputs(k)),
-            (c, n) => (BY_CODE[c as usize], usize::from(n)),
+            (c, N_MANY) => (BY_CODE[c as usize], self.many_inputs(k)),
+            (c, n) => (BY_CODE[c as usize], n as usize),
         };
         (op, &self.inputs[p.arg as usize..p.arg as usize + n])
     }
@@ -228,7 +264,22 @@ impl Gates {
     pub(crate) fn get(&self, k: usize) -> Gate {
         Gate {
             op: self.op(k),
-            span: self.packed[k].span,
+            span: self.span(k),
+        }
+    }
+
+    /// Gate `k`'s place.
+    fn span(&self, k: usize) -> Span {
+        let p = self.packed[k];
+        match p.len() {
+            LEN_LONG => {
+                let at = self.long.partition_point(|&(g, _)| (g as usize) < k);
+                self.long[at].1
+            }
+            len => Span {
+                start: p.start,
+                end: p.start + len,
+            },
         }
     }
 
@@ -280,7 +331,7 @@ mod tests {
             assert_eq!(gates.inputs(k), inputs(k, op), "gate {k}");
         }
         assert_eq!(gates.edge_count(), 2 * (BY_CODE.len() - 2));
-        assert_eq!(std::mem::size_of::<Packed>(), 16);
+        assert_eq!(std::mem::size_of::<Packed>(), 12);
     }
 
     /// A gate with more inputs than a gate's count holds keeps them all, one
@@ -295,19 +346,51 @@ mod tests {
         };
         gates.push(at(0), &[]);
         gates.push(at(1), &[]);
-        for many in [70_000, 65_536, 65_535, 0] {
+        for many in [70_000, 65_536, 7, 6, 1, 0, 8] {
             let inputs: Vec<GateId> = (0..many).map(|k| id(k % 2)).collect();
             let k = gates.len();
             gates.push(at(k), &inputs);
             gates.push(at(k + 1), &[id(0), id(1)]);
             assert_eq!(gates.inputs(k), inputs, "{many} inputs");
+            assert_eq!(gates.op_inputs(k), (Op::Max, &inputs[..]), "{many} inputs");
             assert_eq!(gates.inputs(k + 1), [id(0), id(1)]);
             assert_eq!(gates.first_edge(k + 1), gates.first_edge(k) + many);
+            assert_eq!(gates.get(k).span, Span::new(k, k + 1));
         }
         assert_eq!(
             gates.many.len(),
-            3,
-            "70 000, 65 536 and 0 inputs, not 65 535"
+            5,
+            "70 000, 65 536, 7, 0 and 8 inputs; not 6 or 1"
         );
+    }
+
+    /// A place of any length comes back whole: those too long for a gate's
+    /// head from the side table, in among the others.
+    #[test]
+    fn a_place_of_any_length_comes_back() {
+        let lens = [0, 1, LEN_LONG - 1, LEN_LONG, LEN_LONG + 1, 5, u32::MAX - 9];
+        let mut gates = Gates::default();
+        let spans: Vec<Span> = lens
+            .iter()
+            .enumerate()
+            .map(|(k, &len)| Span {
+                start: k as u32,
+                end: k as u32 + len,
+            })
+            .collect();
+        for (k, &span) in spans.iter().enumerate() {
+            gates.push(
+                Gate {
+                    op: Op::Input(k as u32),
+                    span,
+                },
+                &[],
+            );
+        }
+        for (k, &span) in spans.iter().enumerate() {
+            assert_eq!(gates.get(k).span, span, "length {}", lens[k]);
+            assert_eq!(gates.get(k).op, Op::Input(k as u32));
+        }
+        assert_eq!(gates.long.len(), 3, "the lengths from LEN_LONG up");
     }
 }

@@ -7,7 +7,7 @@
 //! recursion.
 //!
 //! The DAG is stored flat, in the layout the passes read (`gates.rs`): the
-//! gates in order, 16 bytes each, and every gate's inputs in one list, each
+//! gates in order, 12 bytes each, and every gate's inputs in one list, each
 //! gate knowing where its inputs start there. Each gate's consumers are
 //! indexed on first use ([`Circuit::consumers`]). petgraph's `DiGraph` of the
 //! same gates and edges, with the same indices, is built on first use
