@@ -116,6 +116,15 @@ fn stream(
     }
 }
 
+/// A name bound to no gate in [`Lowering::scope`]: a gate's index never is
+/// `u32::MAX`, petgraph's end marker.
+const UNBOUND: u32 = u32::MAX;
+
+/// The gate of an entry of [`Lowering::scope`].
+fn bound_gate(entry: u32) -> Option<GateId> {
+    (entry != UNBOUND).then(|| GateId(NodeIndex::new(entry as usize)))
+}
+
 /// What a [`Build`] hands back once lowering has failed: never looked at, as
 /// nothing more is lowered.
 fn dead() -> GateId {
@@ -142,7 +151,7 @@ impl Build for Lowering {
         }
         // Nearly every name is bound already (a stage or a parameter seen
         // before): one read here, where `resolve` is a call of six arguments.
-        if let Some(&Some(g)) = self.scope.get(sym.index()) {
+        if let Some(g) = self.scope.get(sym.index()).copied().and_then(bound_gate) {
             return g;
         }
         let resolved = self.resolve(ast, sym, span, None, &[], self.count);
@@ -198,7 +207,8 @@ struct Lowering {
     dag: Dag,
     params: Vec<Param>,
     /// The gate each name is bound to so far (stages and parameters), by symbol.
-    scope: Vec<Option<GateId>>,
+    /// [`UNBOUND`] for none: 4 bytes a name, where an `Option` took 8.
+    scope: Vec<u32>,
     stage_names: Vec<(GateId, Sym)>,
     notes: Vec<String>,
     /// The gate of each node of the statement being lowered.
@@ -250,11 +260,17 @@ impl Lowering {
         self.dag.add(op, inputs, span)
     }
 
-    fn bound(&mut self, name: Sym) -> &mut Option<GateId> {
+    /// The gate `name` is bound to so far.
+    fn bound(&self, name: Sym) -> Option<GateId> {
+        self.scope.get(name.index()).copied().and_then(bound_gate)
+    }
+
+    /// Binds `name` to `gate`.
+    fn bind_name(&mut self, name: Sym, gate: GateId) {
         if self.scope.len() <= name.index() {
-            self.scope.resize(name.index() + 1, None);
+            self.scope.resize(name.index() + 1, UNBOUND);
         }
-        &mut self.scope[name.index()]
+        self.scope[name.index()] = gate.index() as u32;
     }
 
     fn param(&mut self, ast: &Ast, name: Sym, span: Span) -> GateId {
@@ -269,7 +285,7 @@ impl Lowering {
             gate,
             span,
         });
-        *self.bound(name) = Some(gate);
+        self.bind_name(name, gate);
         gate
     }
 
@@ -409,7 +425,7 @@ impl Lowering {
         defined_at: &[usize],
         k: usize,
     ) -> Result<GateId> {
-        if let Some(g) = *self.bound(name) {
+        if let Some(g) = self.bound(name) {
             return Ok(g);
         }
         let name_text = ast.name(name);
@@ -458,7 +474,7 @@ impl Lowering {
                     .label("defined again here")
                     .help("give each stage its own name"));
                 }
-                *self.bound(name) = Some(gate);
+                self.bind_name(name, gate);
             }
             self.stage_names.push((gate, name));
         }
@@ -477,7 +493,7 @@ impl Lowering {
             ));
         }
         if self.scope.len() < names.len() {
-            self.scope.resize(names.len(), None);
+            self.scope.resize(names.len(), UNBOUND);
         }
         let output_name = match out_name.or(self.header_name) {
             Some(n) => names.get(n).to_string(),
@@ -485,7 +501,7 @@ impl Lowering {
                 let bound = |n: &str| {
                     names
                         .iter()
-                        .any(|(sym, text)| text == n && self.scope[sym.index()].is_some())
+                        .any(|(sym, text)| text == n && self.scope[sym.index()] != UNBOUND)
                 };
                 ["f", "out", "output", "result"]
                     .into_iter()
