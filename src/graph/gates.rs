@@ -215,8 +215,7 @@ impl Gates {
     /// How many inputs gate `k` has, one of [`Gates::many`].
     #[cold]
     fn many_inputs(&self, k: usize) -> usize {
-        let at = self.many.partition_point(|&(g, _)| (g as usize) < k);
-        self.many[at].1 as usize
+        side(&self.many, k) as usize
     }
 
     /// The edge of gate `k`'s first input (it must have inputs).
@@ -272,10 +271,7 @@ impl Gates {
     fn span(&self, k: usize) -> Span {
         let p = self.packed[k];
         match p.len() {
-            LEN_LONG => {
-                let at = self.long.partition_point(|&(g, _)| (g as usize) < k);
-                self.long[at].1
-            }
+            LEN_LONG => side(&self.long, k),
             len => Span {
                 start: p.start,
                 end: p.start + len,
@@ -287,6 +283,14 @@ impl Gates {
     pub(crate) fn iter(&self) -> impl Iterator<Item = Gate> + '_ {
         (0..self.len()).map(|k| self.get(k))
     }
+}
+
+/// Gate `k`'s entry in a side table of (gate, what its 12 bytes do not hold),
+/// in gate order.
+#[cold]
+fn side<T: Copy>(table: &[(u32, T)], k: usize) -> T {
+    let at = table.partition_point(|&(g, _)| (g as usize) < k);
+    table[at].1
 }
 
 #[cfg(test)]
@@ -378,6 +382,11 @@ mod tests {
                 end: k as u32 + len,
             })
             .collect();
+        // A hand-made place that ends before it starts comes back as it went in.
+        let spans: Vec<Span> = spans
+            .into_iter()
+            .chain([Span { start: 9, end: 3 }])
+            .collect();
         for (k, &span) in spans.iter().enumerate() {
             gates.push(
                 Gate {
@@ -388,9 +397,13 @@ mod tests {
             );
         }
         for (k, &span) in spans.iter().enumerate() {
-            assert_eq!(gates.get(k).span, span, "length {}", lens[k]);
+            assert_eq!(gates.get(k).span, span, "gate {k}");
             assert_eq!(gates.get(k).op, Op::Input(k as u32));
         }
-        assert_eq!(gates.long.len(), 3, "the lengths from LEN_LONG up");
+        assert_eq!(
+            gates.long.len(),
+            4,
+            "the lengths from LEN_LONG up, and the one that ends before it starts"
+        );
     }
 }

@@ -106,3 +106,22 @@ fn index_order_is_topological() {
         assert!(c.inputs(g).iter().all(|i| *i < g));
     }
 }
+
+/// A program that names no output gets the first of `f`, `out`, `output`,
+/// `result` that no parameter or stage of it is bound to, `f_out` past them;
+/// a name the program only mentions in a stage's body counts as bound too
+/// (it is a parameter). Both ways of lowering agree.
+#[test]
+fn an_unnamed_output_takes_a_name_the_program_does_not_bind() {
+    for (src, want) in [
+        ("x * 2", "f"),
+        ("f * 2", "out"),
+        ("f = x * 2\nf + 1", "out"),
+        ("out = f * 2\nout + output", "result"),
+        ("f + out + output + result", "f_out"),
+    ] {
+        assert_eq!(lower_src(src).unwrap().output_name, want, "{src}");
+        let (_, streamed) = crate::lowering::parse_and_lower(src).unwrap();
+        assert_eq!(streamed.output_name, want, "{src}, streamed");
+    }
+}

@@ -150,8 +150,9 @@ impl Build for Lowering {
             return dead();
         }
         // Nearly every name is bound already (a stage or a parameter seen
-        // before): one read here, where `resolve` is a call of six arguments.
-        if let Some(g) = self.scope.get(sym.index()).copied().and_then(bound_gate) {
+        // before): one inlined read here, where `resolve` is a call of six
+        // arguments.
+        if let Some(g) = self.bound(sym) {
             return g;
         }
         let resolved = self.resolve(ast, sym, span, None, &[], self.count);
@@ -261,6 +262,7 @@ impl Lowering {
     }
 
     /// The gate `name` is bound to so far.
+    #[inline(always)]
     fn bound(&self, name: Sym) -> Option<GateId> {
         self.scope.get(name.index()).copied().and_then(bound_gate)
     }
@@ -492,16 +494,13 @@ impl Lowering {
                 self.literals_dropped
             ));
         }
-        if self.scope.len() < names.len() {
-            self.scope.resize(names.len(), UNBOUND);
-        }
         let output_name = match out_name.or(self.header_name) {
             Some(n) => names.get(n).to_string(),
             None => {
                 let bound = |n: &str| {
                     names
                         .iter()
-                        .any(|(sym, text)| text == n && self.scope[sym.index()] != UNBOUND)
+                        .any(|(sym, text)| text == n && self.bound(sym).is_some())
                 };
                 ["f", "out", "output", "result"]
                     .into_iter()
