@@ -121,8 +121,63 @@ fn program() -> impl Strategy<Value = String> {
     prop::collection::vec(stmt, 1..6).prop_map(|v| v.join("\n"))
 }
 
+/// Programs in which the fast path (which builds as it reads) gives up
+/// part-way through statements, after building some of them: a power, an
+/// index, a number with an exponent, `max` of three, a function it does not
+/// know, a line break inside brackets. What it built is undone, and the full
+/// parser reads the statement again. The names are few, so the parts built
+/// and undone reuse gates, push names past two consumers (where equal gates
+/// are found by hashing instead of by scanning), make constants and new
+/// parameters, and the statements after must find exactly the gates the
+/// whole-program path does.
+fn program_with_false_starts() -> impl Strategy<Value = String> {
+    let name = prop::sample::select(vec!["a", "b", "x", "y", "z", "w", "s0", "s2"]);
+    let atom = prop_oneof![
+        3 => name.prop_map(str::to_string),
+        1 => (0..3i32).prop_map(|k| format!("{k}.5")),
+    ];
+    let term = (
+        atom.clone(),
+        prop::sample::select(vec!["+", "*", "-"]),
+        atom,
+    )
+        .prop_map(|(a, op, b)| format!("{a} {op} {b}"));
+    let odd = prop::sample::select(vec![
+        " ^ 2",
+        "[0]",
+        " * 1e3",
+        " + max(x, y, z)",
+        " + foo(x)",
+        " + (x +\n y)",
+        " ** 2",
+        "",
+    ]);
+    let expr = (prop::collection::vec(term, 1..4), odd)
+        .prop_map(|(terms, odd)| format!("{}{odd}", terms.join(" + ")));
+    // Each stage its own name, so that few programs end at a redefinition.
+    let stmt = (any::<bool>(), expr);
+    prop::collection::vec(stmt, 1..8).prop_map(|v| {
+        let lines: Vec<String> = v
+            .into_iter()
+            .enumerate()
+            .map(|(k, (stage, e))| match stage {
+                true => format!("s{k} = {e}"),
+                false => e,
+            })
+            .collect();
+        lines.join("\n")
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn false_starts_of_the_fast_path_are_undone(src in program_with_false_starts()) {
+        let whole = outcome(Analysis::new(&src));
+        let streamed = outcome(Analysis::lowered(src.clone()));
+        prop_assert_eq!(streamed, whole, "program:\n{}", src);
+    }
 
     #[test]
     fn generated_programs_lower_the_same_either_way(src in program()) {

@@ -199,6 +199,28 @@ impl Gates {
         });
     }
 
+    /// Keeps the first `len` gates, forgetting the rest with their inputs,
+    /// constants and side-table entries: lowering undoing a statement.
+    pub(crate) fn truncate(&mut self, len: usize) {
+        let Some(gone) = self.packed.get(len..) else {
+            return;
+        };
+        // The first of the gates that go which has inputs says where theirs
+        // start, and the first constant where theirs do.
+        if let Some(p) = gone.iter().find(|p| p.code() > 1) {
+            self.inputs.truncate(p.arg as usize);
+        }
+        if let Some(p) = gone.iter().find(|p| p.code() == 1) {
+            self.consts.truncate(p.arg as usize);
+        }
+        fn kept<T>(table: &[(u32, T)], len: usize) -> usize {
+            table.partition_point(|&(g, _)| (g as usize) < len)
+        }
+        self.many.truncate(kept(&self.many, len));
+        self.long.truncate(kept(&self.long, len));
+        self.packed.truncate(len);
+    }
+
     /// Gate `k`'s inputs, in operand order.
     #[inline(always)]
     pub(crate) fn inputs(&self, k: usize) -> &[GateId] {
@@ -336,6 +358,71 @@ mod tests {
         }
         assert_eq!(gates.edge_count(), 2 * (BY_CODE.len() - 2));
         assert_eq!(std::mem::size_of::<Packed>(), 12);
+    }
+
+    /// Gates cut back to any length and pushed again are the gates pushed
+    /// once: their inputs, constants, counts and places, those in the side
+    /// tables too.
+    #[test]
+    fn truncated_gates_are_as_if_never_pushed() {
+        let id = |k: usize| GateId(petgraph::graph::NodeIndex::new(k));
+        // Parameters, constants, gates of two inputs, of many and of none,
+        // and places too long for the head, interleaved.
+        let gate = |k: usize| -> (Gate, Vec<GateId>) {
+            let (op, inputs) = match k % 6 {
+                _ if k < 2 => (Op::Input(k as u32), vec![]),
+                0 => (Op::Const(k as f64), vec![]),
+                1 => (Op::Mul, vec![id(k - 1), id(k - 2)]),
+                2 => (Op::Max, (0..9).map(|j| id((k + j) % k)).collect()),
+                3 => (Op::Sum, vec![]),
+                4 => (Op::Input(k as u32), vec![]),
+                _ => (Op::Tanh, vec![id(k / 2)]),
+            };
+            let len = if k % 4 == 3 { LEN_LONG as usize + k } else { k };
+            (
+                Gate {
+                    op,
+                    span: Span::new(k, k + len),
+                },
+                inputs,
+            )
+        };
+        let n = 40;
+        let mut once = Gates::default();
+        for k in 0..n {
+            let (g, inputs) = gate(k);
+            once.push(g, &inputs);
+        }
+        let all = |g: &Gates| -> Vec<(String, Vec<GateId>)> {
+            (0..g.len())
+                .map(|k| (format!("{:?}", g.get(k)), g.inputs(k).to_vec()))
+                .collect()
+        };
+        for cut in 0..=n {
+            let mut again = once.clone();
+            again.truncate(cut);
+            assert_eq!(again.len(), cut);
+            for k in cut..n {
+                let (g, inputs) = gate(k);
+                again.push(g, &inputs);
+            }
+            assert_eq!(all(&again), all(&once), "cut at {cut}");
+            assert_eq!(
+                (
+                    again.inputs.len(),
+                    again.consts.len(),
+                    again.many.len(),
+                    again.long.len()
+                ),
+                (
+                    once.inputs.len(),
+                    once.consts.len(),
+                    once.many.len(),
+                    once.long.len()
+                ),
+                "cut at {cut}"
+            );
+        }
     }
 
     /// A gate with more inputs than a gate's count holds keeps them all, one

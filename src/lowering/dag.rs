@@ -30,6 +30,24 @@ pub(super) struct Dag {
     /// gate, kept while lowering only, where a list of every consumer cost 4
     /// a gate and 8 an edge and stayed with the circuit.
     users: Vec<[GateId; SCAN_FANOUT as usize]>,
+    /// What undoing the statement being built needs, while one is marked.
+    undo: Undo,
+}
+
+/// What [`Dag::rollback`] needs beyond the gates themselves, written down
+/// only where the hot path changes what came before the mark rarely.
+#[derive(Default)]
+struct Undo {
+    /// A statement is marked.
+    active: bool,
+    /// How many gates there were at the mark.
+    gates: usize,
+    /// Gates from before the mark whose consumers passed [`SCAN_FANOUT`]
+    /// since: (the gate, the consumer and operand whose edge did). Edges
+    /// after that one were not counted.
+    crossed: Vec<(GateId, GateId, usize)>,
+    /// Gates put in the hash table since the mark, old ones included.
+    remembered: Vec<GateId>,
 }
 
 fn key_hash(op: Op, inputs: &[GateId]) -> u64 {
@@ -55,7 +73,64 @@ impl Dag {
             memo: HashTable::new(),
             fanout: Vec::with_capacity(n),
             users: Vec::with_capacity(n),
+            undo: Undo::default(),
         }
+    }
+
+    /// Marks the start of a statement that [`Dag::rollback`] may undo; the
+    /// mark holds until [`Dag::settle`] or the rollback.
+    pub(super) fn mark(&mut self) {
+        let undo = &mut self.undo;
+        undo.active = true;
+        undo.gates = self.gates.len();
+        undo.crossed.clear();
+        undo.remembered.clear();
+    }
+
+    /// The marked statement stands: nothing more to write down.
+    pub(super) fn settle(&mut self) {
+        self.undo.active = false;
+    }
+
+    /// Undoes every gate added since the mark, and what adding them did to
+    /// the gates before it: their consumer counts and the hash table.
+    pub(super) fn rollback(&mut self) {
+        if !self.undo.active {
+            return;
+        }
+        let mark = self.undo.gates;
+        let crossed = std::mem::take(&mut self.undo.crossed);
+        for g in std::mem::take(&mut self.undo.remembered) {
+            let hash = key_hash(self.op(g), self.inputs(g));
+            if let Ok(entry) = self.memo.find_entry(hash, |&x| x == g) {
+                entry.remove();
+            }
+        }
+        // An old input's count went up by one for each edge from a new gate
+        // until it passed the limit: while it has not, every edge counted;
+        // once it has, those up to the one that took it past. Undone from the
+        // last edge back.
+        let crossing: std::collections::HashMap<GateId, (usize, usize)> = crossed
+            .iter()
+            .map(|&(input, by, slot)| (input, (by.index(), slot)))
+            .collect();
+        for k in (mark..self.gates.len()).rev() {
+            for (slot, input) in self.gates.inputs(k).iter().enumerate().rev() {
+                let f = &mut self.fanout[input.index()];
+                let counted = match crossing.get(input) {
+                    _ if input.index() >= mark => false,
+                    Some(&at) => (k, slot) <= at,
+                    None => *f <= SCAN_FANOUT,
+                };
+                if counted {
+                    *f -= 1;
+                }
+            }
+        }
+        self.gates.truncate(mark);
+        self.fanout.truncate(mark);
+        self.users.truncate(mark);
+        self.settle();
     }
 
     /// The gates and their inputs, for [`crate::Circuit`].
@@ -92,7 +167,7 @@ impl Dag {
             self.remember(id);
             return id;
         }
-        for &input in inputs {
+        for (slot, &input) in inputs.iter().enumerate() {
             let f = &mut self.fanout[input.index()];
             if *f > SCAN_FANOUT {
                 continue;
@@ -102,6 +177,9 @@ impl Dag {
             }
             *f += 1;
             if *f == SCAN_FANOUT + 1 {
+                if self.undo.active && input.index() < self.undo.gates {
+                    self.undo.crossed.push((input, id, slot));
+                }
                 // The input's consumers can no longer be found by scanning it:
                 // those whose every input is now past the limit go in the table.
                 // Each once (a gate that uses the input twice is listed twice),
@@ -160,13 +238,108 @@ impl Dag {
             "a gate goes in the table once"
         );
         self.memo.insert_unique(hash, g, |&g| key(g));
+        if self.undo.active {
+            self.undo.remembered.push(g);
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::{Dag, SCAN_FANOUT};
+    use crate::error::Span;
+    use crate::gate::Op;
+    use crate::graph::GateId;
     use crate::lowering::{lower, parse_and_lower};
     use crate::syntax::parse;
+
+    /// What lowering reads of a [`Dag`]: its gates, each gate's consumer
+    /// count and the consumers it keeps (only those the count covers are
+    /// ever read), and which gates the hash table holds.
+    type State = (Vec<String>, Vec<(u8, Vec<GateId>)>, Vec<GateId>);
+
+    fn state(d: &Dag) -> State {
+        let gates = (0..d.gates.len())
+            .map(|k| format!("{:?} {:?}", d.gates.op(k), d.gates.inputs(k)))
+            .collect();
+        let users = (0..d.gates.len())
+            .map(|k| {
+                let seen = d.fanout[k].min(SCAN_FANOUT) as usize;
+                (d.fanout[k], d.users[k][..seen].to_vec())
+            })
+            .collect();
+        let mut memo: Vec<GateId> = d.memo.iter().copied().collect();
+        memo.sort();
+        (gates, users, memo)
+    }
+
+    /// Undoing a statement puts the gates back exactly as they were at its
+    /// mark: what was added goes, and the gates from before it have the
+    /// consumer counts, kept consumers and table entries they had, whether
+    /// the statement took their counts past the scanning limit, found gates
+    /// equal to old ones, or used an input twice. The same additions again
+    /// then make the same gates as the first time, and once the statement
+    /// is settled a rollback undoes nothing.
+    #[test]
+    fn a_rollback_restores_the_gates_as_they_were_at_the_mark() {
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let ops = [Op::Add, Op::Mul, Op::Tanh, Op::Const(0.5), Op::Const(1.5)];
+        // A gate on inputs among the first two and the last few, so that
+        // counts pass the limit and equal gates recur.
+        let mut step = |d: &Dag| {
+            let op = ops[next(ops.len())];
+            let n = d.gates.len();
+            let mut pick = || {
+                let k = if next(3) == 0 {
+                    next(2)
+                } else {
+                    n - 1 - next(n.min(4))
+                };
+                GateId(petgraph::graph::NodeIndex::new(k))
+            };
+            let inputs: Vec<GateId> = match op {
+                Op::Const(_) => vec![],
+                Op::Tanh => vec![pick()],
+                _ => vec![pick(), pick()],
+            };
+            (op, inputs)
+        };
+        let span = Span::new(0, 1);
+        for round in 0..500 {
+            let mut d = Dag::new(0);
+            d.add(Op::Input(0), &[], span);
+            d.add(Op::Input(1), &[], span);
+            for _ in 0..round % 23 {
+                let (op, inputs) = step(&d);
+                d.add(op, &inputs, span);
+            }
+            let before = state(&d);
+            d.mark();
+            let mut steps = Vec::new();
+            for _ in 0..1 + round % 13 {
+                let (op, inputs) = step(&d);
+                d.add(op, &inputs, span);
+                steps.push((op, inputs));
+            }
+            let built = state(&d);
+            d.rollback();
+            assert_eq!(state(&d), before, "round {round}");
+            d.mark();
+            for (op, inputs) in &steps {
+                d.add(*op, inputs, span);
+            }
+            assert_eq!(state(&d), built, "round {round}, again");
+            d.settle();
+            d.rollback();
+            assert_eq!(state(&d), built, "round {round}, settled");
+        }
+    }
 
     /// Gates after lowering `src` both ways, which must agree.
     fn gates(src: &str) -> usize {

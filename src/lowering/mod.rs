@@ -169,6 +169,23 @@ impl Build for Lowering {
         self.add(op, args, span)
     }
 
+    type Mark = (usize, bool);
+
+    fn mark(&mut self, _: &Ast) -> (usize, bool) {
+        self.dag.mark();
+        (self.params.len(), self.failed)
+    }
+
+    fn rollback(&mut self, _: &mut Ast, (params, failed): (usize, bool)) {
+        self.dag.rollback();
+        for &name in &self.param_syms[params..] {
+            self.scope[name.index()] = UNBOUND;
+        }
+        self.params.truncate(params);
+        self.param_syms.truncate(params);
+        self.failed = failed;
+    }
+
     fn header(&mut self, ast: &Ast, name: (Sym, Span), params: &[(Sym, Span)]) {
         if !self.failed && self.streamed_header(ast, name, params).is_err() {
             self.failed = true;
@@ -176,6 +193,7 @@ impl Build for Lowering {
     }
 
     fn statement(&mut self, ast: &Ast, stmt: Parsed<GateId>) {
+        self.dag.settle();
         if !self.failed && self.bind(ast, &stmt.kind, stmt.name, stmt.body).is_err() {
             self.failed = true;
         }
@@ -207,6 +225,8 @@ struct Lowering {
     /// The gates so far, hash-consed.
     dag: Dag,
     params: Vec<Param>,
+    /// Each parameter's symbol, to unbind it when a statement is undone.
+    param_syms: Vec<Sym>,
     /// The gate each name is bound to so far (stages and parameters), by symbol.
     /// [`UNBOUND`] for none: 4 bytes a name, where an `Option` took 8.
     scope: Vec<u32>,
@@ -240,6 +260,7 @@ impl Lowering {
             mode,
             dag: Dag::new(n),
             params: Vec::new(),
+            param_syms: Vec::new(),
             scope: Vec::new(),
             stage_names: Vec::new(),
             notes: Vec::new(),
@@ -287,6 +308,7 @@ impl Lowering {
             gate,
             span,
         });
+        self.param_syms.push(name);
         self.bind_name(name, gate);
         gate
     }

@@ -88,6 +88,16 @@ impl Names {
         self.ends.len()
     }
 
+    /// Keeps the first `len` names, forgetting the rest (see
+    /// [`crate::syntax::Build::rollback`]).
+    pub(crate) fn truncate(&mut self, len: usize) {
+        if len < self.ends.len() {
+            self.text
+                .truncate(len.checked_sub(1).map_or(0, |k| self.ends[k] as usize));
+            self.ends.truncate(len);
+        }
+    }
+
     /// True when there is no name.
     pub fn is_empty(&self) -> bool {
         self.ends.is_empty()
@@ -192,6 +202,25 @@ impl Ast {
             },
             span,
         )
+    }
+
+    /// Keeps the first `len` nodes, forgetting the rest and their lists of
+    /// arguments (see [`crate::syntax::Build::rollback`]).
+    pub(crate) fn truncate(&mut self, len: usize) {
+        let args = self
+            .nodes
+            .get(len..)
+            .unwrap_or_default()
+            .iter()
+            .find_map(|e| match e {
+                Expr::Apply { start, .. } => Some(*start as usize),
+                _ => None,
+            });
+        if let Some(start) = args {
+            self.args.truncate(start);
+        }
+        self.nodes.truncate(len);
+        self.spans.truncate(len);
     }
 
     /// The node.

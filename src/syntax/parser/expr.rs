@@ -45,7 +45,7 @@ impl Item {
 }
 
 /// An operand: its node and its place.
-type Operand<Id> = (Id, Span);
+pub(super) type Operand<Id> = (Id, Span);
 
 impl<'a, B: Build> Parser<'a, B> {
     pub(super) fn expression(&mut self) -> Result<Operand<B::Id>> {

@@ -4,21 +4,29 @@
 //!
 //! It takes a stage `name = expression` or a bare expression, over ASCII
 //! names, plain decimals, `+ - * / @`, unary `-` and `+`, brackets and calls
-//! of built-in functions, on one line, ended by a line break, `;` or the end. Anything else, and anything wrong, is left to
-//! the full parser, which parses that statement from its start, reports every
-//! error, and hands the fast path the next statement. So the fast path never
-//! decides what a program means: it reads a statement to the end first, into
-//! a list of steps, and only then hands the steps to the builder, in the order
-//! the full parser would have (post-order: leaves as they are read, an
-//! operator once its operands are complete), with the same places. A test
-//! holds the two to the same calls, on generated programs.
+//! of built-in functions, on one line, ended by a line break, `;` or the end.
+//! Anything else, and anything wrong, is left to the full parser, which
+//! parses that statement from its start, reports every error, and hands the
+//! fast path the next statement. So the fast path never decides what a
+//! program means.
 //!
-//! Measured on the forked chain, where it takes every statement: 2 % fewer
-//! instructions than the lexer's window and the operator stack (37.2 M
-//! against 38.0 M at 10 000 stages), and 6 % less time at 100 000 stages
-//! (42.7 against 45.4 ms, medians of 80 alternating runs on one core): no
-//! window of tokens to write and read back.
+//! It hands each node to the builder as it reads it, in the order the full
+//! parser would (post-order: leaves as they are read, an operator once its
+//! operands are complete), with the same places; a test holds the two to
+//! the same calls, on generated programs. When it gives up part-way through
+//! a statement, what it built of it is undone ([`Build::rollback`]), and
+//! the names and literal notes it added are forgotten, so that the full
+//! parser starts from where the statement did.
+//!
+//! Measured on the forked chain, where it takes every statement: against
+//! the lexer's window and the operator stack, 2 % fewer instructions (37.2 M
+//! against 38.0 M at 10 000 stages) and 6 % less time at 100 000 stages.
+//! Building as it reads, rather than reading a statement into a list of
+//! steps and handing those over once it was sure of it, took another 6 %
+//! of the instructions (33.33 M to 31.21 M): the list written and read
+//! back, and a stack of operands, for every node.
 
+use super::expr::Operand;
 use super::{Build, Parsed, Parser};
 use crate::error::Span;
 use crate::gate::{self, Op, prec};
@@ -27,21 +35,57 @@ use crate::syntax::lexer::{
     Lexer, Tok, Token, ascii_name_end, is_ascii_name_start, is_space, number_value,
     plain_number_end,
 };
+use smallvec::SmallVec;
 
-/// One step of a statement, in the order the builder is handed them.
-#[derive(Clone, Copy, Debug)]
-pub(super) enum Step {
-    /// A number literal.
-    Num(Span),
-    /// A name.
-    Name(Span),
-    /// A binary operator, on the last two operands.
-    Binary(Op),
-    /// Unary `-` at this place, on the last operand.
-    Negate(Span),
-    /// A call of `gate::FUNCTIONS[function]` on the last `n` operands; its
-    /// place runs from the name to the closing bracket.
-    Call { function: u8, n: u32, span: Span },
+/// A statement the fast path read to its end.
+struct Body<Id> {
+    /// The stage's name, if it is one.
+    stage: Option<Span>,
+    /// The place of its first token.
+    first: Span,
+    /// Its right-hand side, built.
+    body: Operand<Id>,
+    /// Where it ends: its line break, `;` or the end.
+    end: usize,
+}
+
+/// Where a statement the fast path builds started: the names and notes the
+/// parser had, and the builder's own mark.
+struct Mark<M> {
+    names: usize,
+    notes: (usize, usize),
+    build: M,
+}
+
+/// The binary operators the fast path takes: a byte where an [`Op`] is 16,
+/// for what the scan hands from call to call.
+#[derive(Clone, Copy)]
+enum Binary {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Dot,
+}
+
+impl Binary {
+    fn op(self) -> Op {
+        match self {
+            Binary::Add => Op::Add,
+            Binary::Sub => Op::Sub,
+            Binary::Mul => Op::Mul,
+            Binary::Div => Op::Div,
+            Binary::Dot => Op::Dot,
+        }
+    }
+
+    /// How tightly it binds: its level in [`gate::Notation::Infix`], tested.
+    fn level(self) -> u8 {
+        match self {
+            Binary::Add | Binary::Sub => prec::ADD,
+            Binary::Mul | Binary::Div | Binary::Dot => prec::MUL,
+        }
+    }
 }
 
 /// Deeper nesting than this (brackets, calls, unary signs) is left to the
@@ -53,17 +97,17 @@ const MAX_DEPTH: u32 = 64;
 /// most this many false starts.
 const MAX_MISSES: u32 = 16;
 
-/// The scan of one statement: where it is, and the steps so far.
-struct Scan<'s> {
-    src: &'s str,
+/// The scan of one statement, building as it goes: where it is, and how
+/// deep in brackets, calls and signs.
+struct Scan<'p, 's, B: Build> {
+    p: &'p mut Parser<'s, B>,
     pos: usize,
     depth: u32,
-    steps: &'s mut Vec<Step>,
 }
 
-impl Scan<'_> {
+impl<B: Build> Scan<'_, '_, B> {
     fn byte(&self) -> Option<u8> {
-        self.src.as_bytes().get(self.pos).copied()
+        self.p.src.as_bytes().get(self.pos).copied()
     }
 
     fn skip_space(&mut self) {
@@ -83,57 +127,65 @@ impl Scan<'_> {
         (self.depth <= MAX_DEPTH).then_some(())
     }
 
+    /// `op` on `args`, handed to the builder.
+    fn apply(&mut self, op: Op, args: &[B::Id], span: Span) -> Operand<B::Id> {
+        let p = &mut *self.p;
+        (p.build.apply(&mut p.ast, op, args, span), span)
+    }
+
     /// An expression whose binary operators bind at least as tightly as
-    /// `min`; `None` if the fast path does not take it. (Places are worked
-    /// out when the steps are handed over, from the leaves' and signs'.)
-    fn expression(&mut self, min: u8) -> Option<()> {
-        self.operand()?;
+    /// `min`; `None` if the fast path does not take it.
+    fn expression(&mut self, min: u8) -> Option<Operand<B::Id>> {
+        let first = self.operand()?;
         let next = self.binary();
-        self.operators(min, next).map(|_| ())
+        self.operators(min, first, next).map(|(e, _)| e)
     }
 
-    /// The binary operator here, after space, and its level; `None` for
-    /// anything else, which the caller checks.
-    fn binary(&mut self) -> Option<(Op, u8)> {
+    /// The binary operator here, after space; `None` for anything else,
+    /// which the caller checks.
+    fn binary(&mut self) -> Option<Binary> {
         self.skip_space();
-        let bytes = self.src.as_bytes();
-        let op = match self.byte()? {
-            b'+' => Op::Add,
-            b'-' => Op::Sub,
+        let bytes = self.p.src.as_bytes();
+        Some(match self.byte()? {
+            b'+' => Binary::Add,
+            b'-' => Binary::Sub,
             // `**` is a power, which the fast path leaves alone.
-            b'*' if bytes.get(self.pos + 1) != Some(&b'*') => Op::Mul,
-            b'/' => Op::Div,
-            b'@' => Op::Dot,
+            b'*' if bytes.get(self.pos + 1) != Some(&b'*') => Binary::Mul,
+            b'/' => Binary::Div,
+            b'@' => Binary::Dot,
             _ => return None,
-        };
-        let gate::Notation::Infix(level, _) = op.notation() else {
-            unreachable!("a binary operator")
-        };
-        Some((op, level))
+        })
     }
 
-    /// The operators of level `min` or tighter after an operand, each with
-    /// its right operand, by precedence climbing, from `next`, the operator
-    /// here (read already). All are left-associative: the right operand takes
-    /// only the operators that bind tighter, and only then is a call made for
-    /// them. The first operator it does not take, with its level.
-    fn operators(&mut self, min: u8, mut next: Option<(Op, u8)>) -> Option<Option<(Op, u8)>> {
-        while let Some((op, level)) = next.filter(|&(_, level)| level >= min) {
+    /// The operators of level `min` or tighter after the operand `left`, each
+    /// with its right operand, by precedence climbing, from `next`, the
+    /// operator here (read already). All are left-associative: the right
+    /// operand takes only the operators that bind tighter, and only then is
+    /// the operator applied. The result, and the first operator it does not
+    /// take, with its level.
+    fn operators(
+        &mut self,
+        min: u8,
+        mut left: Operand<B::Id>,
+        mut next: Option<Binary>,
+    ) -> Option<(Operand<B::Id>, Option<Binary>)> {
+        while let Some(binary) = next.filter(|b| b.level() >= min) {
             self.pos += 1;
-            self.operand()?;
+            let mut right = self.operand()?;
             next = self.binary();
-            if next.is_some_and(|(_, tighter)| tighter > level) {
-                next = self.operators(level + 1, next)?;
+            if next.is_some_and(|tighter| tighter.level() > binary.level()) {
+                (right, next) = self.operators(binary.level() + 1, right, next)?;
             }
-            self.steps.push(Step::Binary(op));
+            let span = left.1.to(right.1);
+            left = self.apply(binary.op(), &[left.0, right.0], span);
         }
-        Some(next)
+        Some((left, next))
     }
 
     /// An operand: a plain name here, the commonest, without a call;
     /// anything else through [`Scan::unary`].
     #[inline(always)]
-    fn operand(&mut self) -> Option<()> {
+    fn operand(&mut self) -> Option<Operand<B::Id>> {
         self.skip_space();
         if self.byte().is_some_and(is_ascii_name_start) {
             self.name_or_call()
@@ -144,25 +196,24 @@ impl Scan<'_> {
 
     /// A value with its unary signs; a sign binds tighter than `*` and `/`
     /// and looser than `^`, which the fast path leaves alone.
-    fn unary(&mut self) -> Option<()> {
+    fn unary(&mut self) -> Option<Operand<B::Id>> {
         const _: () = assert!(prec::UNARY > prec::MUL);
         self.skip_space();
         match self.byte()? {
             b'-' => {
                 let minus = self.punct();
                 self.deeper()?;
-                self.unary()?;
+                let (a, a_span) = self.unary()?;
                 self.depth -= 1;
-                self.steps.push(Step::Negate(minus));
-                Some(())
+                Some(self.apply(Op::Neg, &[a], minus.to(a_span)))
             }
-            // Unary plus changes nothing, and leaves no step.
+            // Unary plus changes nothing, and makes no node.
             b'+' => {
                 self.pos += 1;
                 self.deeper()?;
-                self.unary()?;
+                let a = self.unary()?;
                 self.depth -= 1;
-                Some(())
+                Some(a)
             }
             _ => self.primary(),
         }
@@ -170,27 +221,27 @@ impl Scan<'_> {
 
     /// The name here (it starts one), or the call it starts.
     #[inline(always)]
-    fn name_or_call(&mut self) -> Option<()> {
+    fn name_or_call(&mut self) -> Option<Operand<B::Id>> {
         let start = self.pos;
-        let name = Span::new(start, ascii_name_end(self.src.as_bytes(), start)?);
+        let name = Span::new(start, ascii_name_end(self.p.src.as_bytes(), start)?);
         self.pos = name.end as usize;
         self.skip_space();
         if self.byte() == Some(b'(') {
             return self.call(name);
         }
-        self.steps.push(Step::Name(name));
-        Some(())
+        let p = &mut *self.p;
+        let sym = p.sym(name);
+        Some((p.build.name(&mut p.ast, sym, name), name))
     }
 
     /// The call of the function named at `name`, from its `(`, here.
-    fn call(&mut self, name: Span) -> Option<()> {
-        let function = gate::function_at(self.src.as_bytes(), name)?;
+    fn call(&mut self, name: Span) -> Option<Operand<B::Id>> {
+        let function = gate::function_at(self.p.src.as_bytes(), name)?;
         self.pos += 1;
         self.deeper()?;
-        let mut n = 0u32;
+        let mut args: SmallVec<[Operand<B::Id>; 2]> = SmallVec::new();
         loop {
-            self.expression(prec::ADD)?;
-            n += 1;
+            args.push(self.expression(prec::ADD)?);
             self.skip_space();
             match self.byte()? {
                 b',' => self.pos += 1,
@@ -200,40 +251,40 @@ impl Scan<'_> {
         }
         let span = name.to(self.punct());
         self.depth -= 1;
-        if !gate::FUNCTIONS[function].2.accepts(n as usize) {
+        let (_, op, arity) = gate::FUNCTIONS[function];
+        if !arity.accepts(args.len()) {
             return None;
         }
-        self.steps.push(Step::Call {
-            function: function as u8,
-            n,
-            span,
-        });
-        Some(())
+        Some((self.p.call(op, &args, span), span))
     }
 
     /// A name, a number, a call or a bracketed expression.
-    fn primary(&mut self) -> Option<()> {
-        let (start, bytes) = (self.pos, self.src.as_bytes());
+    fn primary(&mut self) -> Option<Operand<B::Id>> {
+        let (start, bytes) = (self.pos, self.p.src.as_bytes());
         let b = self.byte()?;
         if is_ascii_name_start(b) {
             return self.name_or_call();
         }
         if b.is_ascii_digit() {
             self.pos = plain_number_end(bytes, start)?;
-            self.steps.push(Step::Num(Span::new(start, self.pos)));
-            return Some(());
+            let span = Span::new(start, self.pos);
+            let p = &mut *self.p;
+            let text = p.text(span);
+            let x = number_value(text);
+            p.ast.note_literal(text, x);
+            return Some((p.build.num(&mut p.ast, x, span), span));
         }
         if b == b'(' {
             self.pos += 1;
             self.deeper()?;
-            self.expression(prec::ADD)?;
+            let inner = self.expression(prec::ADD)?;
             self.skip_space();
             if self.byte()? != b')' {
                 return None;
             }
             self.pos += 1;
             self.depth -= 1;
-            return Some(());
+            return Some(inner);
         }
         None
     }
@@ -300,16 +351,49 @@ impl<B: Build> Parser<'_, B> {
         count
     }
 
-    /// The statement at byte `start`, handed to the builder if the fast path
-    /// takes it: where it ends (at its line break, `;` or the end).
+    /// The statement at byte `start`, built if the fast path takes it: where
+    /// it ends (at its line break, `;` or the end). If it does not, whatever
+    /// it built of the statement is undone.
     fn fast_statement(&mut self, start: usize) -> Option<usize> {
-        let bytes = self.src.as_bytes();
-        self.steps.clear();
+        let mark = Mark {
+            names: self.ast.names.len(),
+            notes: (self.ast.notes.len(), self.ast.notes_dropped),
+            build: self.build.mark(&self.ast),
+        };
+        let built = self.fast_body(start);
+        let Some(Body {
+            stage,
+            first,
+            body: (body, body_span),
+            end,
+        }) = built
+        else {
+            self.rollback(mark);
+            return None;
+        };
+        let stmt = Parsed {
+            kind: if stage.is_some() {
+                StmtKind::Stage
+            } else {
+                StmtKind::Expr
+            },
+            // Interned after the body's names, as the full parser does.
+            name: stage.map(|s| (self.sym(s), s)),
+            body,
+            span: first.to(body_span),
+        };
+        self.build.statement(&self.ast, stmt);
+        Some(end)
+    }
+
+    /// The statement at byte `start` up to its end, its body built.
+    fn fast_body(&mut self, start: usize) -> Option<Body<B::Id>> {
+        let src = self.src;
+        let bytes = src.as_bytes();
         let mut scan = Scan {
-            src: self.src,
+            p: self,
             pos: start,
             depth: 0,
-            steps: &mut self.steps,
         };
         // `name =` makes a stage.
         let mut stage = None;
@@ -331,74 +415,26 @@ impl<B: Build> Parser<'_, B> {
             b if b.is_ascii_digit() => Span::new(start, plain_number_end(bytes, start)?),
             _ => Span::new(start, start + 1),
         };
-        let body = scan.expression(prec::ADD);
+        let body = scan.expression(prec::ADD)?;
         let end = skip_blank(bytes, scan.pos, false);
         let ended = matches!(bytes.get(end), None | Some(b'\n' | b';'));
-        if body.is_none() || !ended {
-            return None;
-        }
-        let (body, body_span) = self.replay();
-        let stmt = Parsed {
-            kind: if stage.is_some() {
-                StmtKind::Stage
-            } else {
-                StmtKind::Expr
-            },
-            // Interned after the body's names, as the full parser does.
-            name: stage.map(|s| (self.sym(s), s)),
+        ended.then_some(Body {
+            stage,
+            first,
             body,
-            span: first.to(body_span),
-        };
-        self.build.statement(&self.ast, stmt);
-        Some(end)
+            end,
+        })
     }
 
-    /// Hands the steps to the builder as the full parser would: the
-    /// statement's body, with its place.
-    fn replay(&mut self) -> (B::Id, Span) {
-        let mut out = std::mem::take(&mut self.out);
-        out.clear();
-        for k in 0..self.steps.len() {
-            let step = self.steps[k];
-            let operand = match step {
-                Step::Num(span) => {
-                    let text = self.text(span);
-                    let x = number_value(text);
-                    self.ast.note_literal(text, x);
-                    (self.build.num(&mut self.ast, x, span), span)
-                }
-                Step::Name(span) => {
-                    let sym = self.sym(span);
-                    (self.build.name(&mut self.ast, sym, span), span)
-                }
-                Step::Binary(op) => {
-                    let (Some((b, b_span)), Some((a, a_span))) = (out.pop(), out.pop()) else {
-                        unreachable!("a binary operator follows its two operands")
-                    };
-                    let span = a_span.to(b_span);
-                    (self.build.apply(&mut self.ast, op, &[a, b], span), span)
-                }
-                Step::Negate(minus) => {
-                    let Some((a, a_span)) = out.pop() else {
-                        unreachable!("a sign follows its operand")
-                    };
-                    let span = minus.to(a_span);
-                    (self.build.apply(&mut self.ast, Op::Neg, &[a], span), span)
-                }
-                Step::Call { function, n, span } => {
-                    let op = gate::FUNCTIONS[usize::from(function)].1;
-                    let from = out.len() - n as usize;
-                    let id = self.call(op, &out[from..], span);
-                    out.truncate(from);
-                    (id, span)
-                }
-            };
-            out.push(operand);
-        }
-        let body = out.pop().expect("a statement's steps leave its body");
-        debug_assert!(out.is_empty(), "and nothing else");
-        self.out = out;
-        body
+    /// Undoes a statement the fast path gave up on: what the builder made of
+    /// it, and the names and notes the parser added.
+    #[cold]
+    fn rollback(&mut self, mark: Mark<B::Mark>) {
+        self.build.rollback(&mut self.ast, mark.build);
+        self.forget_names(mark.names);
+        let (notes, dropped) = mark.notes;
+        self.ast.notes.truncate(notes);
+        self.ast.notes_dropped = dropped;
     }
 
     /// Restarts the window at byte `pos`, where the fast path stopped.

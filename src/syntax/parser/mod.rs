@@ -61,8 +61,17 @@ pub(crate) trait Build {
     fn apply(&mut self, ast: &mut Ast, op: Op, args: &[Self::Id], span: Span) -> Self::Id;
     /// A header `name(params…) =` whose body is about to be parsed.
     fn header(&mut self, ast: &Ast, name: (Sym, Span), params: &[(Sym, Span)]);
-    /// A statement whose body has been handed over.
+    /// A statement whose body has been handed over; it ends a mark.
     fn statement(&mut self, ast: &Ast, stmt: Parsed<Self::Id>);
+    /// What [`Build::rollback`] returns to.
+    type Mark;
+    /// Marks the start of a statement the fast path reads and builds at once,
+    /// and may yet give up on; the mark holds until the statement ends.
+    fn mark(&mut self, ast: &Ast) -> Self::Mark;
+    /// Undoes every call since `mark`: the fast path gave up on the statement,
+    /// and the full parser reads it again from its start. (The parser itself
+    /// forgets the names and notes of those calls.)
+    fn rollback(&mut self, ast: &mut Ast, mark: Self::Mark);
 }
 
 impl<B: Build> Build for &mut B {
@@ -81,6 +90,13 @@ impl<B: Build> Build for &mut B {
     }
     fn statement(&mut self, ast: &Ast, stmt: Parsed<B::Id>) {
         (**self).statement(ast, stmt)
+    }
+    type Mark = B::Mark;
+    fn mark(&mut self, ast: &Ast) -> B::Mark {
+        (**self).mark(ast)
+    }
+    fn rollback(&mut self, ast: &mut Ast, mark: B::Mark) {
+        (**self).rollback(ast, mark)
     }
 }
 
@@ -126,6 +142,13 @@ impl Build for Tree {
         });
         self.first = ast.len() as u32;
     }
+    type Mark = usize;
+    fn mark(&mut self, ast: &Ast) -> usize {
+        ast.len()
+    }
+    fn rollback(&mut self, ast: &mut Ast, len: usize) {
+        ast.truncate(len);
+    }
 }
 
 /// How many tokens the parser's window holds: 6 KiB, which stays in the cache.
@@ -169,8 +192,6 @@ struct Parser<'a, B: Build> {
     ops: Vec<Item>,
     out: Vec<(B::Id, Span)>,
     args: Vec<(B::Id, Span)>,
-    /// The fast path's steps for one statement, kept from one to the next.
-    steps: Vec<fast::Step>,
     /// How many statements in a row the fast path gave up on.
     fast_misses: u32,
     /// How many statements the fast path took, for the tests.
@@ -202,7 +223,6 @@ impl<'a, B: Build> Parser<'a, B> {
             ops: Vec::new(),
             out: Vec::new(),
             args: Vec::new(),
-            steps: Vec::new(),
             fast_misses: 0,
             #[cfg(test)]
             fast_taken: 0,
@@ -315,6 +335,30 @@ impl<'a, B: Build> Parser<'a, B> {
                 *self.syms.entry(text).or_insert_with(|| names.push(text))
             }
         }
+    }
+
+    /// Forgets the names interned since there were `len`, in the tables too:
+    /// a statement the fast path gave up on is read again by the full parser,
+    /// which then interns them in its own order.
+    fn forget_names(&mut self, len: usize) {
+        use std::hash::BuildHasher;
+        let names = &self.ast.names;
+        for k in len..names.len() {
+            let sym = Sym(k as u32);
+            match self.short_keys.get(k) {
+                Some(&key) if key != 0 => {
+                    let hash = rustc_hash::FxBuildHasher.hash_one(key);
+                    if let Ok(entry) = self.short.find_entry(hash, |&s| s == sym) {
+                        entry.remove();
+                    }
+                }
+                _ => {
+                    self.syms.remove(names.get(sym));
+                }
+            }
+        }
+        self.short_keys.truncate(len);
+        self.ast.names.truncate(len);
     }
 
     fn unexpected(&self, t: Token, expected: &str) -> Error {

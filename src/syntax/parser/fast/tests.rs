@@ -1,11 +1,11 @@
 //! The fast path against the full parser: the same builder calls and the
 //! same results, on generated programs, the corpus and the examples.
 
-use super::super::{Build, Parsed, Parser};
+use super::super::{Build, Parsed, Parser, Tree};
 use super::MAX_MISSES;
 use crate::error::Span;
 use crate::gate::Op;
-use crate::syntax::ast::{Ast, Sym};
+use crate::syntax::ast::{Ast, ExprId, Sym};
 
 /// A builder that writes down every call, with everything it is handed.
 #[derive(Default)]
@@ -43,6 +43,13 @@ impl Build for Trace {
             ast.names.len()
         ));
     }
+    type Mark = usize;
+    fn mark(&mut self, _: &Ast) -> usize {
+        self.0.len()
+    }
+    fn rollback(&mut self, _: &mut Ast, len: usize) {
+        self.0.truncate(len);
+    }
 }
 
 /// Everything the parser hands the builder, its result, and how many
@@ -59,15 +66,39 @@ fn run(src: &str, fast: bool) -> (Vec<String>, String, usize) {
     (p.build.0, result, p.fast_taken)
 }
 
+/// The syntax tree of `src`, with the fast path on or off: every
+/// statement's nodes with their places, the names and the notes, or the
+/// error.
+fn tree(src: &str, fast: bool) -> String {
+    let mut p = Parser::new(src, Tree::default());
+    if !fast {
+        p.fast_misses = MAX_MISSES;
+    }
+    if let Err(e) = p.run() {
+        return format!("error {:?}", *e);
+    }
+    let ast = &p.ast;
+    let mut out = format!("{:?} {:?} {}\n", ast.names, ast.notes, ast.len());
+    for s in &p.build.stmts {
+        let nodes = (s.first.index()..=s.body.index())
+            .map(|k| ExprId(k as u32))
+            .map(|id| format!("{:?} {:?} {:?}", ast.expr(id), ast.args(id), ast.span(id)));
+        out += &format!("{:?} {:?} {:?}\n", s.kind, s.name, s.span);
+        out += &nodes.collect::<Vec<_>>().join("\n");
+    }
+    out
+}
+
 /// The fast path makes no difference but speed: the same calls, in the
-/// same order, with the same places, and the same result or error.
-/// Returns how many statements the fast path took.
+/// same order, with the same places, and the same result or error; and
+/// the same syntax tree. Returns how many statements the fast path took.
 fn same(src: &str) -> usize {
     let (fast, fast_result, taken) = run(src, true);
     let (full, full_result, none) = run(src, false);
     assert_eq!(none, 0);
     assert_eq!(fast_result, full_result, "result of {src:?}");
     assert_eq!(fast, full, "calls for {src:?}");
+    assert_eq!(tree(src, true), tree(src, false), "tree of {src:?}");
     taken
 }
 
@@ -277,4 +308,24 @@ fn short_and_long_names_interleaved_are_each_one_symbol() {
     // z = 2x² + 2x: 12 at x = 2, and dz/dx = 4x + 2 = 10.
     assert!(out.contains("\"value\": 12"), "{out}");
     assert!(out.contains("\"x\": 10"), "{out}");
+}
+
+/// The fast path's own table of binary operators binds as the gate table
+/// says.
+#[test]
+fn binary_operators_bind_as_the_gate_table_says() {
+    use super::Binary;
+    use crate::gate::Notation;
+    for b in [
+        Binary::Add,
+        Binary::Sub,
+        Binary::Mul,
+        Binary::Div,
+        Binary::Dot,
+    ] {
+        let Notation::Infix(level, _) = b.op().notation() else {
+            panic!("{:?} is not infix", b.op())
+        };
+        assert_eq!(b.level(), level, "{:?}", b.op());
+    }
 }
