@@ -157,6 +157,7 @@ impl Gates {
     }
 
     /// Appends a gate with its inputs, in operand order, which come before it.
+    #[inline(always)]
     pub(crate) fn push(&mut self, gate: Gate, inputs: &[GateId]) {
         let arg = match gate.op {
             Op::Input(i) => i,

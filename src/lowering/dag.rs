@@ -155,6 +155,18 @@ impl Dag {
     /// that is almost none: a table of every gate missed the cache on each
     /// insertion and was a seventh of the whole `--summary` run.
     pub(super) fn add(&mut self, op: Op, inputs: &[GateId], span: Span) -> GateId {
+        // Nearly every gate has one input or two: for those the code is
+        // compiled with the count known, without loops over the inputs.
+        match *inputs {
+            [a, b] => self.add_any(op, &[a, b], span),
+            [a] => self.add_any(op, &[a], span),
+            _ => self.add_any(op, inputs, span),
+        }
+    }
+
+    /// [`Dag::add`], inlined where the count of inputs is known.
+    #[inline(always)]
+    fn add_any(&mut self, op: Op, inputs: &[GateId], span: Span) -> GateId {
         if let Some(g) = self.find(op, inputs) {
             return g;
         }
@@ -203,6 +215,7 @@ impl Dag {
     }
 
     /// An existing gate equal to `op(inputs)`.
+    #[inline(always)]
     fn find(&self, op: Op, inputs: &[GateId]) -> Option<GateId> {
         let same = |g: GateId| self.op(g) == op && self.inputs(g) == inputs;
         let narrowest = inputs.iter().min_by_key(|i| self.fanout[i.index()]);
