@@ -255,7 +255,11 @@ impl<B: Build> Scan<'_, '_, B> {
         if !arity.accepts(args.len()) {
             return None;
         }
-        Some((self.p.call(op, &args, span), span))
+        // One argument, the commonest, is one gate whatever the function.
+        match args[..] {
+            [(a, _)] => Some(self.apply(op, &[a], span)),
+            _ => Some((self.p.call(op, &args, span), span)),
+        }
     }
 
     /// A name, a number, a call or a bracketed expression.
