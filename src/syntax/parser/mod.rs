@@ -151,9 +151,6 @@ impl Build for Tree {
     }
 }
 
-/// How many names [`Parser::recent`] holds.
-const RECENT: usize = 4;
-
 /// How many tokens the parser's window holds: 6 KiB, which stays in the cache.
 const WINDOW: usize = 512;
 
@@ -187,11 +184,6 @@ struct Parser<'a, B: Build> {
     /// it faulted in at random.
     short: hashbrown::HashTable<Sym>,
     short_keys: Vec<u64>,
-    /// The last few short names looked up, by key (0 for none): a generated
-    /// stage uses the names of the stage before it and a few inputs, and
-    /// these are found here without a search of the table.
-    recent: [(u64, Sym); RECENT],
-    recent_at: usize,
     syms: std::collections::HashMap<&'a str, Sym, foldhash::fast::FixedState>,
     /// The first header's name, once one is parsed.
     first_header: Option<Sym>,
@@ -226,8 +218,6 @@ impl<'a, B: Build> Parser<'a, B> {
             build,
             short: hashbrown::HashTable::with_capacity(src.len() / 32),
             short_keys: Vec::new(),
-            recent: [(0, Sym(0)); RECENT],
-            recent_at: 0,
             syms: std::collections::HashMap::default(),
             first_header: None,
             ops: Vec::new(),
@@ -314,26 +304,12 @@ impl<'a, B: Build> Parser<'a, B> {
         &self.src[span.range()]
     }
 
-    /// The symbol of the name at `span`: one of the last few, inline, or
-    /// [`Parser::search`]'s.
-    #[inline]
+    /// The symbol of the name at `span`.
     fn sym(&mut self, span: Span) -> Sym {
-        let key = short_key(self.src.as_bytes(), span);
-        if let Some(key) = key
-            && let Some(&(_, sym)) = self.recent.iter().find(|&&(k, _)| k == key)
-        {
-            return sym;
-        }
-        self.search(span, key)
-    }
-
-    /// The symbol of the name at `span`, whose [`short_key`] is `key`, from
-    /// the tables: one search, whether the name is new or not.
-    #[inline(never)]
-    fn search(&mut self, span: Span, key: Option<u64>) -> Sym {
         let src = self.src;
         let names = &mut self.ast.names;
-        match key {
+        // One search of a table, whether the name is new or not.
+        match short_key(src.as_bytes(), span) {
             Some(key) => {
                 use std::hash::BuildHasher;
                 let hash = |key: u64| rustc_hash::FxBuildHasher.hash_one(key);
@@ -343,7 +319,7 @@ impl<'a, B: Build> Parser<'a, B> {
                     |s| keys[s.index()] == key,
                     |s| hash(keys[s.index()]),
                 );
-                let sym = match entry {
+                match entry {
                     hashbrown::hash_table::Entry::Occupied(o) => *o.get(),
                     hashbrown::hash_table::Entry::Vacant(v) => {
                         let sym = names.push(&src[span.range()]);
@@ -352,10 +328,7 @@ impl<'a, B: Build> Parser<'a, B> {
                         keys.push(key);
                         *v.insert(sym).get()
                     }
-                };
-                self.recent[self.recent_at % RECENT] = (key, sym);
-                self.recent_at = self.recent_at.wrapping_add(1);
-                sym
+                }
             }
             None => {
                 let text = &src[span.range()];
@@ -386,11 +359,6 @@ impl<'a, B: Build> Parser<'a, B> {
         }
         self.short_keys.truncate(len);
         self.ast.names.truncate(len);
-        for entry in &mut self.recent {
-            if entry.1.index() >= len {
-                *entry = (0, Sym(0));
-            }
-        }
     }
 
     fn unexpected(&self, t: Token, expected: &str) -> Error {
