@@ -169,6 +169,7 @@ impl Build for Lowering {
         self.add(op, args, span)
     }
 
+    /// How many parameters there were, and whether lowering had failed.
     type Mark = (usize, bool);
 
     fn mark(&mut self, _: &Ast) -> (usize, bool) {

@@ -162,7 +162,7 @@ impl<B: Build> Scan<'_, '_, B> {
     /// operator here (read already). All are left-associative: the right
     /// operand takes only the operators that bind tighter, and only then is
     /// the operator applied. The result, and the first operator it does not
-    /// take, with its level.
+    /// take.
     fn operators(
         &mut self,
         min: u8,

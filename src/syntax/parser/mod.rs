@@ -151,6 +151,12 @@ impl Build for Tree {
     }
 }
 
+/// The hash of a short name's key in [`Parser::short`].
+fn short_hash(key: u64) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(key)
+}
+
 /// How many tokens the parser's window holds: 6 KiB, which stays in the cache.
 const WINDOW: usize = 512;
 
@@ -311,13 +317,11 @@ impl<'a, B: Build> Parser<'a, B> {
         // One search of a table, whether the name is new or not.
         match short_key(src.as_bytes(), span) {
             Some(key) => {
-                use std::hash::BuildHasher;
-                let hash = |key: u64| rustc_hash::FxBuildHasher.hash_one(key);
                 let keys = &mut self.short_keys;
                 let entry = self.short.entry(
-                    hash(key),
+                    short_hash(key),
                     |s| keys[s.index()] == key,
-                    |s| hash(keys[s.index()]),
+                    |s| short_hash(keys[s.index()]),
                 );
                 match entry {
                     hashbrown::hash_table::Entry::Occupied(o) => *o.get(),
@@ -341,14 +345,12 @@ impl<'a, B: Build> Parser<'a, B> {
     /// a statement the fast path gave up on is read again by the full parser,
     /// which then interns them in its own order.
     fn forget_names(&mut self, len: usize) {
-        use std::hash::BuildHasher;
         let names = &self.ast.names;
         for k in len..names.len() {
             let sym = Sym(k as u32);
             match self.short_keys.get(k) {
                 Some(&key) if key != 0 => {
-                    let hash = rustc_hash::FxBuildHasher.hash_one(key);
-                    if let Ok(entry) = self.short.find_entry(hash, |&s| s == sym) {
+                    if let Ok(entry) = self.short.find_entry(short_hash(key), |&s| s == sym) {
                         entry.remove();
                     }
                 }
