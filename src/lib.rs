@@ -72,6 +72,8 @@ pub mod print;
 pub mod repl;
 pub mod symbolic;
 pub mod syntax;
+#[cfg(test)]
+mod testing;
 pub mod value;
 
 pub use analysis::{Analysis, Numeric};

@@ -295,13 +295,7 @@ mod tests {
     /// is settled a rollback undoes nothing.
     #[test]
     fn a_rollback_restores_the_gates_as_they_were_at_the_mark() {
-        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = move |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut next = crate::testing::xorshift(0x2545_f491_4f6c_dd1d_u64);
         let ops = [Op::Add, Op::Mul, Op::Tanh, Op::Const(0.5), Op::Const(1.5)];
         // A gate on inputs among the first two and the last few, so that
         // counts pass the limit and equal gates recur.

@@ -171,13 +171,7 @@ fn nesting_past_its_depth_goes_to_the_full_parser() {
 /// not, with random space, line breaks and comments.
 #[test]
 fn generated_programs_parse_the_same_either_way() {
-    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-    let mut next = move |n: usize| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        (seed % n as u64) as usize
-    };
+    let mut next = crate::testing::xorshift(0x9e37_79b9_7f4a_7c15_u64);
     // Plain decimals too large and too small for a float make notes.
     let huge = "9".repeat(400);
     let tiny = format!("0.{}1", "0".repeat(400));
