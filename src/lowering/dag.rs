@@ -34,8 +34,9 @@ pub(super) struct Dag {
     undo: Undo,
 }
 
-/// What [`Dag::rollback`] needs beyond the gates themselves, written down
-/// only where the hot path changes what came before the mark rarely.
+/// What [`Dag::rollback`] needs beyond the gates added since the mark:
+/// written on the rare paths only (a count passing the limit, an entry
+/// added to the table), never on the hot one.
 #[derive(Default)]
 struct Undo {
     /// A statement is marked.
@@ -108,8 +109,8 @@ impl Dag {
         }
         // An old input's count went up by one for each edge from a new gate
         // until it passed the limit: while it has not, every edge counted;
-        // once it has, those up to the one that took it past. Undone from the
-        // last edge back.
+        // once it has, those up to the one that took it past. Each edge is
+        // judged on its own, so the order they are undone in does not matter.
         let crossing: std::collections::HashMap<GateId, (usize, usize)> = crossed
             .iter()
             .map(|&(input, by, slot)| (input, (by.index(), slot)))
