@@ -17,11 +17,13 @@ type Fx = rustc_hash::FxBuildHasher;
 /// with what finds an equal gate.
 pub(super) struct Dag {
     gates: Gates,
-    /// The hash-consing table: gates by (operation, inputs), which the table
-    /// reads from the gates rather than storing a second copy of each key. It
-    /// holds the gates without inputs and those whose every input has more
-    /// than [`SCAN_FANOUT`] consumers (see [`Dag::add`]).
-    memo: HashTable<GateId>,
+    /// The hash-consing table: gates by (operation, inputs), each beside 32
+    /// bits of its hash ([`memo_key`]), so that neither growing the table nor
+    /// passing over another gate's entry reads a gate; the key itself is read
+    /// from the gates, not stored twice. It holds the gates without inputs
+    /// and those whose every input has more than [`SCAN_FANOUT`] consumers
+    /// (see [`Dag::add`]).
+    memo: HashTable<(u32, GateId)>,
     /// How many consumers each gate has so far, counted up to one past
     /// [`SCAN_FANOUT`], the only count that matters: a byte a gate.
     fanout: Vec<u8>,
@@ -51,13 +53,22 @@ struct Undo {
     remembered: Vec<GateId>,
 }
 
-fn key_hash(op: Op, inputs: &[GateId]) -> u64 {
+/// 32 bits of the hash of a gate's key (operation, inputs), kept in the
+/// table beside the gate.
+fn memo_key(op: Op, inputs: &[GateId]) -> u32 {
     let mut h = Fx::default().build_hasher();
     op.hash(&mut h);
     for i in inputs {
         h.write_u32(i.0.index() as u32);
     }
-    h.finish()
+    let h = h.finish();
+    (h ^ (h >> 32)) as u32
+}
+
+/// The table's hash of a [`memo_key`]: its bits in both halves, as hashbrown
+/// takes a bucket from the low bits and a tag from the top seven.
+fn spread(key: u32) -> u64 {
+    u64::from(key) << 32 | u64::from(key)
 }
 
 /// Up to this many consumers, an input's consumers are scanned for an equal
@@ -102,8 +113,8 @@ impl Dag {
         let mark = self.undo.gates;
         let crossed = std::mem::take(&mut self.undo.crossed);
         for g in std::mem::take(&mut self.undo.remembered) {
-            let hash = key_hash(self.op(g), self.inputs(g));
-            if let Ok(entry) = self.memo.find_entry(hash, |&x| x == g) {
+            let key = memo_key(self.op(g), self.inputs(g));
+            if let Ok(entry) = self.memo.find_entry(spread(key), |&(_, x)| x == g) {
                 entry.remove();
             }
         }
@@ -228,7 +239,11 @@ impl Dag {
                     .copied()
                     .find(|&g| same(g))
             }
-            _ => self.memo.find(key_hash(op, inputs), |&g| same(g)).copied(),
+            _ => {
+                let key = memo_key(op, inputs);
+                let entry = self.memo.find(spread(key), |&(k, g)| k == key && same(g));
+                entry.map(|&(_, g)| g)
+            }
         }
     }
 
@@ -244,17 +259,16 @@ impl Dag {
     }
 
     fn remember(&mut self, g: GateId) {
-        let gates = &self.gates;
-        let key = |g: GateId| key_hash(gates.op(g.index()), gates.inputs(g.index()));
-        let hash = key(g);
-        debug_assert!(
-            self.memo.find(hash, |&x| x == g).is_none(),
-            "a gate goes in the table once"
-        );
-        self.memo.insert_unique(hash, g, |&g| key(g));
         if self.undo.active {
             self.undo.remembered.push(g);
         }
+        let key = memo_key(self.op(g), self.inputs(g));
+        debug_assert!(
+            self.memo.find(spread(key), |&(_, x)| x == g).is_none(),
+            "a gate goes in the table once"
+        );
+        self.memo
+            .insert_unique(spread(key), (key, g), |&(k, _)| spread(k));
     }
 }
 
@@ -282,7 +296,7 @@ mod tests {
                 (d.fanout[k], d.users[k][..seen].to_vec())
             })
             .collect();
-        let mut memo: Vec<GateId> = d.memo.iter().copied().collect();
+        let mut memo: Vec<GateId> = d.memo.iter().map(|&(_, g)| g).collect();
         memo.sort();
         (gates, users, memo)
     }
