@@ -55,6 +55,12 @@ fn errors_come_in_the_same_order_either_way() {
         "x * y\nf(x, y) = x + y",
         // A name the header does not list, in a later statement.
         "f(x) = x * 2\ng = f + y",
+        // A name the header does not list, in a statement the fast path
+        // builds and then gives up on (a power, an index): lowering fails
+        // in the false start, is undone, and fails again in the full parse.
+        "f(x) = x * 2\ng = y + x ^ 2",
+        "f(x) = x\ng = y * 2 + x[0]",
+        "q = y * x + x ^ 2\nf(x, y) = q",
         // Headers: listed twice, a second header, a stage that redefines a parameter.
         "f(x, x) = x",
         "f(x) = x\ng(y) = y",

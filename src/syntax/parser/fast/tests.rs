@@ -85,6 +85,7 @@ fn tree(src: &str, fast: bool) -> String {
             .map(|id| format!("{:?} {:?} {:?}", ast.expr(id), ast.args(id), ast.span(id)));
         out += &format!("{:?} {:?} {:?}\n", s.kind, s.name, s.span);
         out += &nodes.collect::<Vec<_>>().join("\n");
+        out.push('\n');
     }
     out
 }
