@@ -128,7 +128,8 @@ fn program() -> impl Strategy<Value = String> {
 }
 
 /// Programs in which the fast path (which builds as it reads) gives up
-/// part-way through statements, after building some of them: a power, an
+/// part-way through statements (stages, bare expressions and headers'
+/// bodies), after building some of them: a power, an
 /// index, a number with an exponent, `max` of three, a function it does not
 /// know, a line break inside brackets. What it built is undone, and the full
 /// parser reads the statement again. The names are few, so the parts built
@@ -160,15 +161,19 @@ fn program_with_false_starts() -> impl Strategy<Value = String> {
     ]);
     let expr = (prop::collection::vec(term, 1..4), odd)
         .prop_map(|(terms, odd)| format!("{}{odd}", terms.join(" + ")));
+    // A header's body goes through the fast path too, after its parameters
+    // are declared; they may leave names out, which is an error either way.
+    let params = prop::sample::subsequence(vec!["a", "b", "x", "y", "z", "w"], 1..6);
     // Each stage its own name, so that few programs end at a redefinition.
-    let stmt = (any::<bool>(), expr);
+    let stmt = (0..5u8, params, expr);
     prop::collection::vec(stmt, 1..8).prop_map(|v| {
         let lines: Vec<String> = v
             .into_iter()
             .enumerate()
-            .map(|(k, (stage, e))| match stage {
-                true => format!("s{k} = {e}"),
-                false => e,
+            .map(|(k, (kind, params, e))| match kind {
+                0 | 1 => format!("s{k} = {e}"),
+                2 => format!("f({}) = {e}", params.join(", ")),
+                _ => e,
             })
             .collect();
         lines.join("\n")

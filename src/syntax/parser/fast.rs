@@ -2,7 +2,8 @@
 //! parsed straight from the text by precedence climbing, without the token
 //! window and the operator stack of the full parser.
 //!
-//! It takes a stage `name = expression` or a bare expression, over ASCII
+//! It takes a stage `name = expression`, a bare expression or the body of a
+//! header (whose `f(x, y) =` the full parser reads), over ASCII
 //! names, plain decimals, `+ - * / @`, unary `-` and `+`, brackets and calls
 //! of built-in functions, on one line, ended by a line break, `;` or the end.
 //! Anything else, and anything wrong, is left to the full parser, which
@@ -312,6 +313,14 @@ fn skip_blank(bytes: &[u8], mut pos: usize, separators: bool) -> usize {
     pos
 }
 
+/// Where the statement whose expression ends at `pos` ends: its line break,
+/// `;` or the end, after space and a comment; `None` if something else
+/// follows.
+fn statement_end(bytes: &[u8], pos: usize) -> Option<usize> {
+    let end = skip_blank(bytes, pos, false);
+    matches!(bytes.get(end), None | Some(b'\n' | b';')).then_some(end)
+}
+
 impl<B: Build> Parser<'_, B> {
     /// Parses statements on the fast path from the current token on, as
     /// many as it takes in a row, and hands them to the builder; the window
@@ -359,11 +368,7 @@ impl<B: Build> Parser<'_, B> {
     /// it ends (at its line break, `;` or the end). If it does not, whatever
     /// it built of the statement is undone.
     fn fast_statement(&mut self, start: usize) -> Option<usize> {
-        let mark = Mark {
-            names: self.ast.names.len(),
-            notes: (self.ast.notes.len(), self.ast.notes_dropped),
-            build: self.build.mark(&self.ast),
-        };
+        let mark = self.mark();
         let built = self.fast_body(start);
         let Some(Body {
             stage,
@@ -420,14 +425,58 @@ impl<B: Build> Parser<'_, B> {
             _ => Span::new(start, start + 1),
         };
         let body = scan.expression(prec::ADD)?;
-        let end = skip_blank(bytes, scan.pos, false);
-        let ended = matches!(bytes.get(end), None | Some(b'\n' | b';'));
-        ended.then_some(Body {
+        Some(Body {
             stage,
             first,
             body,
-            end,
+            end: statement_end(bytes, scan.pos)?,
         })
+    }
+
+    /// The body of a header, on the fast path, from the token here (the
+    /// first after its `=`) to the statement's end, where the window then
+    /// starts; `None`, with nothing built, if the fast path does not take it.
+    /// The header itself is the full parser's: its parameters are declared
+    /// before the mark, so a false start undoes the body alone. An unrolled
+    /// loss pasted as `f(w, x) = <a sum of thousands of terms>` is one such
+    /// statement.
+    pub(super) fn fast_header_body(&mut self) -> Option<Operand<B::Id>> {
+        if self.fast_misses >= MAX_MISSES
+            || self.lex_error.is_some()
+            || self.src.len() > u32::MAX as usize
+        {
+            return None;
+        }
+        let start = self.peek().span.start as usize;
+        let mark = self.mark();
+        let bytes = self.src.as_bytes();
+        let mut scan = Scan {
+            p: self,
+            pos: start,
+            depth: 0,
+        };
+        let built = scan
+            .expression(prec::ADD)
+            .and_then(|body| Some((body, statement_end(bytes, scan.pos)?)));
+        let Some((body, end)) = built else {
+            self.rollback(mark);
+            return None;
+        };
+        self.resync(end);
+        #[cfg(test)]
+        {
+            self.fast_taken += 1;
+        }
+        Some(body)
+    }
+
+    /// Where a statement the fast path is about to build starts.
+    fn mark(&mut self) -> Mark<B::Mark> {
+        Mark {
+            names: self.ast.names.len(),
+            notes: (self.ast.notes.len(), self.ast.notes_dropped),
+            build: self.build.mark(&self.ast),
+        }
     }
 
     /// Undoes a statement the fast path gave up on: what the builder made of

@@ -426,7 +426,10 @@ impl<'a, B: Build> Parser<'a, B> {
             let params: Vec<(Sym, Span)> = params.into_iter().map(|s| (self.sym(s), s)).collect();
             self.first_header = Some(named.0);
             self.build.header(&self.ast, named, &params);
-            let body = self.expression()?;
+            let body = match self.fast_header_body() {
+                Some(body) => body,
+                None => self.expression()?,
+            };
             return Ok(self.stmt(StmtKind::Header { params }, Some(name), body, start));
         }
         let body = self.expression()?;
