@@ -30,17 +30,85 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 /// Writes several files as one step: each is staged in a temporary file beside
 /// its target, and only when all are staged are they renamed into place. If any
 /// cannot be staged, no target is touched.
+///
+/// A symbolic link is written through: the file it points to is replaced, and
+/// the link stays. A target that is not a regular file (`/dev/stdout`, a
+/// device, a named pipe) cannot be replaced by a rename, and must not be: it is
+/// written to directly, after every file is staged and before any is renamed,
+/// so that a failed write there (a full device) leaves every file untouched.
 pub fn write_all_atomic(files: &[(PathBuf, Vec<u8>)]) -> Result<()> {
     let mut staged = Vec::with_capacity(files.len());
+    let mut direct = Vec::new();
     for (path, bytes) in files {
-        staged.push((path, stage(path, bytes)?));
+        match target(path)? {
+            Target::File(real) => staged.push((path, stage(path, &real, bytes)?, real)),
+            Target::Special => direct.push((path, bytes)),
+        }
     }
-    for (path, tmp) in staged {
+    for (path, bytes) in direct {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .and_then(|mut f| f.write_all(bytes))
+            .map_err(|e| cannot_write(path, &e))?;
+    }
+    for (path, tmp, real) in staged {
         // A rename within one directory: the target is replaced whole or not at all.
-        tmp.persist(path)
+        tmp.persist(real)
             .map_err(|e| cannot_write(path, &e.error))?;
     }
     Ok(())
+}
+
+/// What an output path names.
+enum Target {
+    /// A regular file, or none yet: the path of the file itself, through any
+    /// symbolic links.
+    File(PathBuf),
+    /// Something other than a regular file or a directory, written in place.
+    Special,
+}
+
+/// Symbolic links followed at most, as the kernel does.
+const MAX_LINKS: usize = 40;
+
+fn target(path: &Path) -> Result<Target> {
+    // `metadata` follows links, `/proc/self/fd` ones included.
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_dir() => Err(Error::new(
+            ErrorKind::Io,
+            format!("cannot write `{}`: it is a directory", path.display()),
+        )),
+        Ok(m) if m.is_file() => path
+            .canonicalize()
+            .map(Target::File)
+            .map_err(|e| cannot_write(path, &e)),
+        Ok(_) => Ok(Target::Special),
+        Err(_) => {
+            // Not there yet, or a link to a file that is not there yet: the
+            // file the links lead to is the one to create.
+            let mut real = path.to_path_buf();
+            for _ in 0..MAX_LINKS {
+                let is_link =
+                    std::fs::symlink_metadata(&real).is_ok_and(|m| m.file_type().is_symlink());
+                if !is_link {
+                    return Ok(Target::File(real));
+                }
+                let link = std::fs::read_link(&real).map_err(|e| cannot_write(path, &e))?;
+                real = match real.parent() {
+                    Some(dir) => dir.join(link),
+                    None => link,
+                };
+            }
+            Err(Error::new(
+                ErrorKind::Io,
+                format!(
+                    "cannot write `{}`: too many levels of symbolic links",
+                    path.display()
+                ),
+            ))
+        }
+    }
 }
 
 /// Refuses an output path that names the program file being read: a slip such
@@ -87,19 +155,14 @@ pub fn create_dir(dir: &Path) -> Result<()> {
     })
 }
 
-/// The bytes in a complete temporary file beside `path`.
-fn stage(path: &Path, bytes: &[u8]) -> Result<NamedTempFile> {
-    if path.is_dir() {
-        return Err(Error::new(
-            ErrorKind::Io,
-            format!("cannot write `{}`: it is a directory", path.display()),
-        ));
-    }
-    let dir = match path.parent() {
+/// The bytes in a complete temporary file beside `real`, the file that the
+/// output path `path` names.
+fn stage(path: &Path, real: &Path, bytes: &[u8]) -> Result<NamedTempFile> {
+    let dir = match real.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let name = path
+    let name = real
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
@@ -112,7 +175,7 @@ fn stage(path: &Path, bytes: &[u8]) -> Result<NamedTempFile> {
         use std::os::unix::fs::PermissionsExt;
         // A replaced file keeps its mode; a new one gets the usual 0666 less the
         // umask, not the 0600 that temporary files are created with.
-        let mode = std::fs::metadata(path)
+        let mode = std::fs::metadata(real)
             .map(|m| m.permissions().mode() & 0o7777)
             .unwrap_or(0o666);
         builder.permissions(std::fs::Permissions::from_mode(mode));
@@ -173,6 +236,69 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let err = write_atomic(dir.path(), b"x").unwrap_err();
         assert!(err.message.contains("is a directory"), "{}", err.message);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_is_written_through_and_stays_a_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let (file, link) = (dir.path().join("a.svg"), dir.path().join("link.svg"));
+        std::fs::write(&file, "old").unwrap();
+        std::os::unix::fs::symlink("a.svg", &link).unwrap();
+        write_atomic(&link, b"new").unwrap();
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "new");
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        // A link to a file not there yet, through a second link, creates it.
+        let (later, first) = (dir.path().join("sub/later.svg"), dir.path().join("first"));
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        std::os::unix::fs::symlink("sub/via", &first).unwrap();
+        std::os::unix::fs::symlink("later.svg", dir.path().join("sub/via")).unwrap();
+        write_atomic(&first, b"made").unwrap();
+        assert_eq!(std::fs::read_to_string(&later).unwrap(), "made");
+        assert!(
+            std::fs::symlink_metadata(&first)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 4);
+        // A loop of links is an error, not a hang.
+        let (p, q) = (dir.path().join("p"), dir.path().join("q"));
+        std::os::unix::fs::symlink("q", &p).unwrap();
+        std::os::unix::fs::symlink("p", &q).unwrap();
+        let err = write_atomic(&p, b"x").unwrap_err();
+        assert!(err.message.contains("symbolic links"), "{}", err.message);
+    }
+
+    /// A device is written to, never replaced: `/dev/null` takes the bytes and
+    /// stays a device; `/dev/full` refuses them, which is an error that
+    /// leaves the other files of the set as they were.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_device_is_written_in_place() {
+        use std::os::unix::fs::FileTypeExt;
+        let is_device =
+            |p: &str| std::fs::metadata(p).is_ok_and(|m| m.file_type().is_char_device());
+        assert!(is_device("/dev/null") && is_device("/dev/full"));
+        write_atomic(Path::new("/dev/null"), b"x").unwrap();
+        assert!(is_device("/dev/null"));
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("good.svg");
+        std::fs::write(&good, "old").unwrap();
+        let files = [
+            (good.clone(), b"new".to_vec()),
+            (PathBuf::from("/dev/full"), b"x".to_vec()),
+        ];
+        let err = write_all_atomic(&files).unwrap_err();
+        assert!(err.message.contains("/dev/full"), "{}", err.message);
+        assert!(is_device("/dev/full"));
+        assert_eq!(std::fs::read_to_string(&good).unwrap(), "old");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
     #[cfg(unix)]
