@@ -4,7 +4,7 @@
 
 use crate::analysis::Analysis;
 use crate::cli::{Cli, Format};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result, Span};
 use crate::explain::{Doc, derivatives, json, latex, text};
 use crate::input::{parse_assignments, parse_grad};
 use crate::symbolic::Symbolic;
@@ -304,11 +304,16 @@ fn read_program(cli: &Cli) -> Result<String> {
     };
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
-        Error::new(
-            ErrorKind::Syntax,
+        // Shown with the bad bytes replaced by U+FFFD (3 bytes), all after
+        // `at`: the caret goes under the first, at the line and column it has.
+        let shown = String::from_utf8_lossy(e.as_bytes());
+        Error::syntax(
+            Span::new(at, at + '\u{FFFD}'.len_utf8()),
             format!("the program is not valid UTF-8 text (invalid byte at offset {at})"),
         )
+        .label("not UTF-8")
         .help("a program is text: check that the file is not binary")
+        .with_source("program", &shown)
     })
 }
 

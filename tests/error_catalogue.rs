@@ -33,7 +33,7 @@
 //! - [x] lowering: used before it is defined (`use-before-define`)
 //! - [x] lowering: already defined as a stage / a parameter (`redefined-stage`,
 //!   `redefined-parameter`)
-//! - [x] the program is not valid UTF-8 (`a_program_that_is_not_text`)
+//! - [x] the program is not valid UTF-8, with the line, column and a caret (`a_program_that_is_not_text`)
 //!
 //! **Usage, exit 2**
 //! - [x] `--at`: empty assignment, no `=`, not a name, `@` without a file, expected a number,
@@ -95,10 +95,24 @@ fn a_program_that_is_not_text() {
         Expect {
             code: 2,
             message: "the program is not valid UTF-8 text (invalid byte at offset 4)",
-            place: None,
-            label: None,
+            place: Some("program:1:5"),
+            label: Some("not UTF-8"),
         },
     );
+    // On a later line, after characters of two bytes: the line and column
+    // count characters, and the line is shown with the bad byte replaced.
+    let src = ["a = σ\nb = a·a + ".as_bytes(), b"\xc3 a"].concat();
+    let e = check(
+        &["-f", "-"],
+        Some(&src),
+        Expect {
+            code: 2,
+            message: "the program is not valid UTF-8 text (invalid byte at offset 18)",
+            place: Some("program:2:11"),
+            label: Some("not UTF-8"),
+        },
+    );
+    assert!(e.contains("b = a·a + \u{FFFD} a"), "{e}");
 }
 
 #[test]
