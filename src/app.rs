@@ -269,7 +269,7 @@ fn prepare_source(source: String, cli: &Cli) -> Result<Rendered> {
                 // Left out for size (above): every parameter's program is null.
                 symbolic: nulls,
                 derivatives: symbolic.map(Box::new),
-                check: check.as_ref().map(|k| (k.max_rel_error, k.ok)),
+                check: check.as_ref().map(json::CheckSummary::from),
                 notes,
             },
         ),

@@ -88,6 +88,10 @@ fn check_in_json_and_text() {
     let j = json(&["f(x,y)=x*y", "--at", "x=3,y=-4", "--grad", "2", "--check"]);
     assert_eq!(j["check"]["ok"], true);
     assert!(j["check"]["max_rel_error"].as_f64().unwrap() < 1e-9);
+    assert_eq!(
+        (&j["check"]["checked"], &j["check"]["not_counted"]),
+        (&2.into(), &0.into())
+    );
     let t = run(&[
         "f(x) = sin(x) * exp(x)",
         "--at",
@@ -103,6 +107,21 @@ fn check_in_json_and_text() {
     // A kink within the step is flagged, not failed.
     let k = json(&["f(x) = relu(x) + abs(x)", "--at", "x=0", "--check"]);
     assert_eq!(k["check"]["ok"], true);
+    // Nothing failed, and nothing was compared: the counts say so.
+    assert_eq!(
+        (&k["check"]["checked"], &k["check"]["not_counted"]),
+        (&0.into(), &1.into())
+    );
+    let t = run(&["f(x) = relu(x) + abs(x)", "--at", "x=0", "--check"]);
+    assert!(
+        t.contains("— nothing failed, but no element could be compared"),
+        "{t}"
+    );
+    let t = run(&["f(x, y) = relu(x) + y", "--at", "x=0,y=1", "--check"]);
+    assert!(
+        t.contains("— ok (1 element compared, 1 element not counted"),
+        "{t}"
+    );
     let notes = k["notes"].as_array().unwrap();
     assert!(
         notes.iter().any(|n| n.as_str().unwrap().contains("kink")),

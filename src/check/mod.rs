@@ -56,6 +56,17 @@ pub struct Check {
 }
 
 impl Check {
+    /// How many elements were compared and counted, and how many were not
+    /// (a kink, a point where the program or its difference is undefined).
+    pub fn counted(&self) -> (usize, usize) {
+        let counted = self
+            .entries
+            .iter()
+            .filter(|e| e.rel_error.is_some())
+            .count();
+        (counted, self.entries.len() - counted)
+    }
+
     /// The entry with the largest counted relative error.
     pub fn worst(&self) -> Option<&Entry> {
         self.entries
@@ -89,6 +100,10 @@ pub fn relative_error(a: f64, n: f64, floor: f64) -> f64 {
 /// [`relative_error`] of what finite differences can resolve: the part of the
 /// difference beyond `noise`, the rounding error a difference quotient carries.
 fn resolved_error(a: f64, n: f64, floor: f64, noise: f64) -> f64 {
+    // A number that is not one agrees with nothing (`max` would drop it).
+    if a.is_nan() || n.is_nan() {
+        return f64::INFINITY;
+    }
     let scale = a.abs().max(n.abs());
     if scale == 0.0 || scale < floor {
         return 0.0;
@@ -170,6 +185,9 @@ pub fn check(a: &Analysis) -> Result<Check> {
             2 * total
         ));
     }
+    // Smaller steps for the elements the first could not settle, within a
+    // budget of their own.
+    let mut spare_passes = MAX_CHECK_WORK / pass;
     let mut chosen = chosen.into_iter().peekable();
     let mut offset = 0;
     for k in differentiable {
@@ -196,6 +214,7 @@ pub fn check(a: &Analysis) -> Result<Check> {
                 forward(c, &params)
             };
             let (xp, xm) = (x + h, x - h);
+            let mut these = Vec::new();
             let mut entry = Entry {
                 param: k,
                 index,
@@ -203,6 +222,21 @@ pub fn check(a: &Analysis) -> Result<Check> {
                 numeric: None,
                 rel_error: None,
                 kink: None,
+            };
+            // The centered difference at step t, where the program can be
+            // evaluated at x ± t on the same side of every kink, and the size
+            // of the objective there (for its rounding).
+            let sized = |t: f64| -> std::result::Result<(f64, f64), String> {
+                let (p, m) = (at(x + t), at(x - t));
+                let (p, m) = (
+                    p.map_err(|e| e.message.clone())?,
+                    m.map_err(|e| e.message.clone())?,
+                );
+                if sides(c, &kinked, &p) != here || sides(c, &kinked, &m) != here {
+                    return Err("a kink is crossed there".into());
+                }
+                let size = objective(&p).abs().max(objective(&m).abs());
+                Ok(((objective(&p) - objective(&m)) / ((x + t) - (x - t)), size))
             };
             match (at(xp), at(xm)) {
                 (Ok(fp), Ok(fm)) => {
@@ -215,7 +249,7 @@ pub fn check(a: &Analysis) -> Result<Check> {
                         let what = format!("`{} = {}`", c.label(g), c.formula(g));
                         entry.kink = Some(what.clone());
                         let e = element_name(c, &entry);
-                        notes.push(format!(
+                        these.push(format!(
                             "gradient check: {e} is at a kink — the step ±{} crosses the kink of {what}, so finite differences ({}) cannot check the subgradient ({}); not counted",
                             fmt_num(h),
                             fmt_num(num),
@@ -223,29 +257,17 @@ pub fn check(a: &Analysis) -> Result<Check> {
                         ));
                     } else if !entry.analytic.is_finite() || !num.is_finite() {
                         // At a pole or an overflow there is no number to compare.
-                        notes.push(format!(
+                        these.push(format!(
                             "gradient check: {} cannot be checked — the backward pass gives {} and finite differences {}",
                             element_name(c, &entry),
                             fmt_num(entry.analytic),
                             fmt_num(num)
                         ));
                     } else {
-                        // The centered difference at step t, where the program
-                        // can be evaluated at x ± t on the same side of every kink.
-                        let diff = |t: f64| -> std::result::Result<f64, String> {
-                            let (p, m) = (at(x + t), at(x - t));
-                            let (p, m) = (
-                                p.map_err(|e| e.message.clone())?,
-                                m.map_err(|e| e.message.clone())?,
-                            );
-                            if sides(c, &kinked, &p) != here || sides(c, &kinked, &m) != here {
-                                return Err("a kink is crossed there".into());
-                            }
-                            Ok((objective(&p) - objective(&m)) / ((x + t) - (x - t)))
-                        };
+                        let diff = |t: f64| sized(t).map(|(q, _)| q);
                         let name = element_name(c, &entry);
                         let judged = judge(entry.analytic, num, h, floor, diff, &name);
-                        notes.extend(judged.notes);
+                        these.extend(judged.notes);
                         entry.numeric = Some(judged.numeric);
                         entry.rel_error = judged.rel_error;
                         if judged.rel_error.is_some_and(|rel| rel >= TOLERANCE) {
@@ -263,11 +285,12 @@ pub fn check(a: &Analysis) -> Result<Check> {
                             let resolved =
                                 resolved_error(entry.analytic, judged.numeric, floor, noise);
                             if resolved < TOLERANCE {
-                                notes.push(format!(
-                                    "gradient check: {name} agrees within the rounding of the difference quotient (±{} where f is about {}): the relative error {} is what rounding explains",
+                                these.push(format!(
+                                    "gradient check: {name} agrees within the rounding of the difference quotient (±{} where f is about {}): its relative error {} lies within that, and counts as {}",
                                     fmt_num(noise),
                                     fmt_num(size),
-                                    fmt_num(judged.rel_error.unwrap_or(0.0))
+                                    fmt_num(judged.rel_error.unwrap_or(0.0)),
+                                    fmt_num(resolved)
                                 ));
                                 entry.rel_error = Some(resolved);
                             }
@@ -276,7 +299,7 @@ pub fn check(a: &Analysis) -> Result<Check> {
                 }
                 (Err(e), _) | (_, Err(e)) => {
                     let name = element_name(c, &entry);
-                    notes.push(format!(
+                    these.push(format!(
                         "gradient check: {name} cannot be checked — at {} ± {} the program cannot be evaluated ({})",
                         fmt_num(x),
                         fmt_num(h),
@@ -284,6 +307,22 @@ pub fn check(a: &Analysis) -> Result<Check> {
                     ));
                 }
             }
+            let unsettled = entry.rel_error.is_none_or(|rel| rel >= TOLERANCE);
+            if unsettled && entry.analytic.is_finite() && spare_passes > 0 {
+                let (found, passes) = smaller::smaller_step(entry.analytic, h, floor, sized);
+                spare_passes = spare_passes.saturating_sub(passes);
+                if let Some(found) = found {
+                    let why = match (&entry.kink, entry.rel_error) {
+                        (Some(what), _) => format!("crosses the kink of {what}"),
+                        (None, Some(rel)) => format!("left a relative error of {}", fmt_num(rel)),
+                        (None, None) => "could not be compared".to_string(),
+                    };
+                    these = vec![found.note(&element_name(c, &entry), entry.analytic, h, &why)];
+                    (entry.numeric, entry.rel_error, entry.kink) =
+                        (Some(found.numeric), Some(found.rel_error), None);
+                }
+            }
+            notes.extend(these);
             entries.push(entry);
         }
     }
@@ -389,16 +428,18 @@ fn judge(
         && bound.is_finite()
         && resolved_error(analytic, estimate, floor, bound) < TOLERANCE
     {
+        let resolved = resolved_error(analytic, estimate, floor, bound);
         judged.notes.push(format!(
-            "gradient check: {name} agrees within what the extrapolation can resolve here (±{}, between the extrapolations from steps ±{} and ±{} and from ±{} and ±{}): the relative error {} is what it leaves",
+            "gradient check: {name} agrees within what the extrapolation can resolve here (±{}, between the extrapolations from steps ±{} and ±{} and from ±{} and ±{}): its relative error {} lies within that, and counts as {}",
             fmt_num(bound),
             fmt_num(fine),
             fmt_num(coarse),
             fmt_num(coarse),
             fmt_num(2.0 * coarse),
-            fmt_num(rel)
+            fmt_num(rel),
+            fmt_num(resolved)
         ));
-        judged.rel_error = Some(resolved_error(analytic, estimate, floor, bound));
+        judged.rel_error = Some(resolved);
     }
     judged
 }
@@ -458,5 +499,6 @@ fn set(v: &Value, flat: usize, x: f64) -> Value {
     }
 }
 
+mod smaller;
 #[cfg(test)]
 mod tests;

@@ -146,6 +146,7 @@ fn relative_error_as_the_notes_define_it() {
     assert_eq!(relative_error(1.0, 0.5, 0.0), 0.5);
     assert_eq!(relative_error(-2.0, 2.0, 0.0), 2.0);
     assert_eq!(relative_error(1e-12, 3e-12, 1e-8), 0.0);
+    assert_eq!(relative_error(1.0, f64::NAN, 1e-8), f64::INFINITY);
 }
 
 #[test]
@@ -160,4 +161,36 @@ fn tensor_elements_with_upstream() {
         1.0,
     );
     assert!(c.ok, "{c:?}");
+}
+
+/// Where the step ±h crosses a pole or a kink, leaves the domain, or is far
+/// larger than the scale the function turns on, a smaller step checks the
+/// element; a wrong gradient agrees at no step and still fails.
+#[test]
+fn a_smaller_step_settles_what_the_first_could_not() {
+    for (src, at) in [
+        ("f(x) = 1/x", "x=1e-6"),           // x - h is past the pole
+        ("f(x) = 1/(x - 1)", "x=1.000001"), // the same, moved
+        ("f(x) = sin(x)", "x=1e10"),        // h = 1e5, sin turns on 1
+        ("f(x) = log(x)", "x=1e-7"),        // x - h is outside log's domain
+        ("f(x) = sqrt(x)", "x=1e-12"),
+    ] {
+        let c = run(src, at, 1.0);
+        assert!(c.ok && c.max_rel_error < 1e-6, "{src} at {at}: {c:?}");
+        assert!(c.entries.iter().all(|e| e.rel_error.is_some()), "{c:?}");
+        assert!(c.notes[0].contains("smaller step"), "{:?}", c.notes);
+        let c = check_wrong(src, at, 1.001);
+        assert!(!c.ok, "{src} at {at}, wrong: {c:?}");
+    }
+    // A kink within h, but not within a smaller step: checked there.
+    let c = run("f(x) = relu(x) * 3", "x=1e-6", 1.0);
+    assert!(c.ok && c.entries[0].rel_error.is_some(), "{c:?}");
+    assert!(c.entries[0].kink.is_none(), "{c:?}");
+    // Wrong there, it fails: the smaller steps settle on 3.
+    let c = check_wrong("f(x) = relu(x) * 3", "x=1e-6", 1.001);
+    assert!(!c.ok && c.entries[0].rel_error.is_some(), "{c:?}");
+    // Rounding is held far below the tolerance: at a point where the
+    // difference at step h is exact already, nothing smaller is tried.
+    let c = run("f(x) = x * 2", "x=3", 1.0);
+    assert!(c.notes.is_empty(), "{c:?}");
 }

@@ -129,7 +129,20 @@ pub fn check(d: &mut Doc, a: &Analysis, k: &Check, detail: bool) {
             );
         }
     }
-    let verdict = if k.ok {
+    let (checked, not_counted) = k.counted();
+    let verdict = if k.ok && checked == 0 && not_counted > 0 {
+        "nothing failed, but no element could be compared (see the notes)".to_string()
+    } else if k.ok && not_counted > 0 {
+        let elements = |n: usize| match n {
+            1 => "1 element".to_string(),
+            n => format!("{n} elements"),
+        };
+        format!(
+            "ok ({} compared, {} not counted: see the notes)",
+            elements(checked),
+            elements(not_counted)
+        )
+    } else if k.ok {
         "ok".to_string()
     } else {
         let at = k

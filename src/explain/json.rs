@@ -61,8 +61,9 @@ pub struct Extras {
     /// `symbolic` from the derivatives themselves, each program printed into the
     /// report as it is written, never held whole; used instead of `symbolic`.
     pub derivatives: Option<Box<crate::symbolic::Symbolic>>,
-    /// `check`: the largest relative error and whether it passes.
-    pub check: Option<(f64, bool)>,
+    /// `check`: the largest relative error, whether it passes, and how many
+    /// elements it counted.
+    pub check: Option<CheckSummary>,
     /// More notes (the symbolic derivatives', the gradient check's).
     pub notes: Vec<String>,
     /// Leave out the per-gate detail and the symbolic derivatives (`--summary`).
@@ -117,8 +118,8 @@ impl Serialize for Report<'_> {
         let mut notes = super::text::notes_of(a, outcome.as_ref());
         notes.extend(extras.notes.iter().cloned());
         r.serialize_entry("notes", &notes)?;
-        if let Some((err, ok)) = extras.check {
-            r.serialize_entry("check", &Check(err, ok))?;
+        if let Some(k) = extras.check {
+            r.serialize_entry("check", &Check(k))?;
         }
         r.end()
     }
@@ -228,14 +229,45 @@ impl Serialize for Gradients<'_> {
     }
 }
 
-struct Check(f64, bool);
+/// The contract's `max_rel_error` and `ok`, and beside them how many
+/// elements were `checked` (compared and counted) and how many were
+/// `not_counted`: with none checked, `ok` says only that nothing failed.
+struct Check(CheckSummary);
 
 impl Serialize for Check {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(2))?;
-        m.serialize_entry("max_rel_error", &Num(self.0))?;
-        m.serialize_entry("ok", &self.1)?;
+        let k = &self.0;
+        let mut m = s.serialize_map(Some(4))?;
+        m.serialize_entry("max_rel_error", &Num(k.max_rel_error))?;
+        m.serialize_entry("ok", &k.ok)?;
+        m.serialize_entry("checked", &k.checked)?;
+        m.serialize_entry("not_counted", &k.not_counted)?;
         m.end()
+    }
+}
+
+/// What the report says of a gradient check.
+#[derive(Clone, Copy, Debug)]
+pub struct CheckSummary {
+    /// The largest counted relative error.
+    pub max_rel_error: f64,
+    /// Whether it is below the tolerance.
+    pub ok: bool,
+    /// Elements compared and counted.
+    pub checked: usize,
+    /// Elements not counted: at a kink, or where nothing could be compared.
+    pub not_counted: usize,
+}
+
+impl From<&crate::check::Check> for CheckSummary {
+    fn from(k: &crate::check::Check) -> CheckSummary {
+        let (checked, not_counted) = k.counted();
+        CheckSummary {
+            max_rel_error: k.max_rel_error,
+            ok: k.ok,
+            checked,
+            not_counted,
+        }
     }
 }
 
