@@ -236,7 +236,8 @@ fn domain_errors_name_the_gate() {
             "x=-1",
             "sqrt(-2) is undefined: sqrt needs an input ≥ 0",
             "program:1:12",
-            "in `sqrt(t1)`",
+            // Written out: the temporary `t1` is nowhere in the program.
+            "in `sqrt(x - 1)`",
         ),
         (
             "f(x, y) = x / y",
@@ -262,6 +263,17 @@ fn domain_errors_name_the_gate() {
     ] {
         check(&[program, "--at", at], None, eval(message, place, label));
     }
+    // Bracketed operands: the caret covers the brackets at both ends.
+    let e = check(
+        &["f(x) = (x-1)/(x-1)", "--at", "x=1"],
+        None,
+        eval(
+            "0 / 0 is undefined",
+            "program:1:8",
+            "in `(x - 1) / (x - 1)`",
+        ),
+    );
+    assert!(e.contains("|        ^^^^^^^^^^^ in"), "{e}");
     // Without --at, a constant program is still evaluated.
     check(
         &["0/0"],

@@ -15,6 +15,9 @@ pub use results::{Results, results};
 /// At most this many notes of one kind are kept; the rest are counted.
 const MAX_NOTES: usize = 20;
 
+/// Gates written out in an error's label (see [`Circuit::spelled_formula`]).
+const SPELLED: usize = 6;
+
 /// The values of the forward pass.
 #[derive(Clone, Debug)]
 pub struct Forward {
@@ -90,8 +93,9 @@ fn gate_shape(
         Op::Input(i) => params.get(i as usize).copied().unwrap_or(Shape::Scalar),
         op => {
             let ins = gather_with(c.input_slice(g), Shape::Scalar, |k| shapes[k]);
-            op.out_shape(&ins)
-                .map_err(|m| Error::eval(gate.span, m).label(format!("in `{}`", c.formula(g))))?
+            op.out_shape(&ins).map_err(|m| {
+                Error::eval(gate.span, m).label(format!("in `{}`", c.spelled_formula(g, SPELLED)))
+            })?
         }
     };
     *total = total.saturating_add(shape.len());
@@ -187,9 +191,9 @@ fn value(
                 .forward(&ins)
                 .map_err(|e| Error::eval(gate.span, e.0))?
         }
-        op => op
-            .forward(&ins)
-            .map_err(|e| Error::eval(gate.span, e.0).label(format!("in `{}`", c.formula(g))))?,
+        op => op.forward(&ins).map_err(|e| {
+            Error::eval(gate.span, e.0).label(format!("in `{}`", c.spelled_formula(g, SPELLED)))
+        })?,
     };
     let note = non_finite_note(c, g, &ins, &value);
     Ok((value, note))

@@ -332,6 +332,39 @@ impl Circuit {
         }
     }
 
+    /// [`Circuit::formula`] with the unnamed gates under `id` written out as
+    /// their own formulas, up to `budget` of them (the rest by their labels):
+    /// `log(x - 2)` where the formula is `log(t1)`. For a message about a
+    /// place in the program, where a temporary's name is nowhere to be seen.
+    pub fn spelled_formula(&self, id: GateId, budget: usize) -> String {
+        let unnamed = |g: GateId| {
+            g != self.output
+                && self.stage_names.first(g).is_none()
+                && !matches!(self.op(g), Op::Input(_) | Op::Const(_))
+        };
+        let mut spelled = vec![id];
+        let mut k = 0;
+        while k < spelled.len() {
+            for &g in self.input_slice(spelled[k]) {
+                if spelled.len() <= budget && unnamed(g) && !spelled.contains(&g) {
+                    spelled.push(g);
+                }
+            }
+            k += 1;
+        }
+        crate::print::print(
+            id,
+            |g| match self.op(g) {
+                Op::Input(_) | Op::Const(_) => crate::print::Node::Leaf(self.label(g).into()),
+                op if spelled.contains(&g) => {
+                    crate::print::Node::Apply(op, self.input_slice(g).iter().copied().collect())
+                }
+                _ => crate::print::Node::Leaf(self.label(g).into()),
+            },
+            crate::print::Brackets::Needed,
+        )
+    }
+
     /// Which gates the output depends on (dead stages are not).
     pub fn live(&self) -> Vec<bool> {
         self.reach().0.clone()

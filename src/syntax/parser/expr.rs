@@ -196,7 +196,13 @@ impl<'a, B: Build> Parser<'a, B> {
                         self.advance(1);
                         depth = depth.saturating_sub(1);
                         match (ops.pop(), t.tok) {
-                            (Some(Item::Paren(_)), Tok::RParen) => {}
+                            (Some(Item::Paren(open)), Tok::RParen) => {
+                                // What it is part of spans its brackets too:
+                                // the caret under `(x-1)/(x-1)` covers both ends.
+                                if let Some(inner) = out.last_mut() {
+                                    inner.1 = open.to(t.span);
+                                }
+                            }
                             (
                                 Some(Item::Call {
                                     function,

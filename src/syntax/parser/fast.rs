@@ -282,14 +282,15 @@ impl<B: Build> Scan<'_, '_, B> {
         if b == b'(' {
             self.pos += 1;
             self.deeper()?;
-            let inner = self.expression(prec::ADD)?;
+            let (inner, _) = self.expression(prec::ADD)?;
             self.skip_space();
             if self.byte()? != b')' {
                 return None;
             }
             self.pos += 1;
             self.depth -= 1;
-            return Some(inner);
+            // Its brackets are part of what it is part of, as in the full parser.
+            return Some((inner, Span::new(start, self.pos)));
         }
         None
     }
