@@ -16,6 +16,8 @@
 //! - [x] parser: expected an operator, found … (`juxtaposition`, `number-after-number`)
 //! - [x] parser: the program is empty (`empty`, `only-separators`)
 //! - [x] parser: at most one header (`two-headers`)
+//! - [x] parser: a header that lists something other than names (`header-with-a-number`,
+//!   `header-trailing-comma`)
 //! - [x] parser: unexpected `=` after an expression (`equals-after-expression`)
 //! - [x] parser: `,` outside a call or an index (`comma-outside-call`)
 //! - [x] parser: too many indices (`too-many-indices`)

@@ -33,6 +33,35 @@ fn syntax_errors_carry_their_help() {
         e.contains("help: the built-in functions are max, min,"),
         "{e}"
     );
+    // A name of one letter is not "one edit from `σ`": no suggestion, and
+    // the other thing it may have meant.
+    let e = check(
+        &["f(x) = x + g(x)"],
+        None,
+        Expect {
+            code: 2,
+            message: "unknown function `g`",
+            place: Some("program:1:12"),
+            label: None,
+        },
+    );
+    assert!(!e.contains("did you mean"), "{e}");
+    assert!(e.contains("to multiply, write `g * (…)`"), "{e}");
+    // What reads like a header, with something other than names listed.
+    let e = check(
+        &["f(x, y*2) = x"],
+        None,
+        Expect {
+            code: 2,
+            message: "expected `,` or `)`, found `*`",
+            place: Some("program:1:7"),
+            label: Some("in the header `f(…) =`"),
+        },
+    );
+    assert!(
+        e.contains("help: a header lists its parameters' names"),
+        "{e}"
+    );
     let e = check(
         &["2x"],
         None,

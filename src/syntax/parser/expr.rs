@@ -385,15 +385,21 @@ fn internal() -> Error {
 }
 
 fn unknown_function(name: &str, span: Span) -> Error {
+    // A suggestion keeps at least one of the name's letters: `σ` is one edit
+    // from `f`, and no likelier meant.
+    let keeps = |d: usize| d <= 2 && d < name.chars().count();
     let best = gate::FUNCTIONS
         .iter()
         .map(|(n, _, _)| (strsim::levenshtein(n, name), *n))
         .min()
-        .filter(|(d, _)| *d <= 2);
+        .filter(|&(d, _)| keeps(d));
     let names: Vec<&str> = gate::FUNCTIONS.iter().map(|(n, _, _)| *n).collect();
     let help = match best {
         Some((_, n)) => format!("did you mean `{n}`?"),
-        None => format!("the built-in functions are {}", names.join(", ")),
+        None => format!(
+            "the built-in functions are {}; to multiply, write `{name} * (…)`",
+            names.join(", ")
+        ),
     };
     Error::syntax(span, format!("unknown function `{name}`"))
         .label("not a built-in function")

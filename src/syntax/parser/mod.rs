@@ -207,7 +207,9 @@ struct Parser<'a, B: Build> {
 
 mod expr;
 mod fast;
+mod header;
 use expr::Item;
+pub(crate) use header::trailing_header;
 
 impl<'a, B: Build> Parser<'a, B> {
     fn new(src: &'a str, build: B) -> Parser<'a, B> {
@@ -432,7 +434,15 @@ impl<'a, B: Build> Parser<'a, B> {
             };
             return Ok(self.stmt(StmtKind::Header { params }, Some(name), body, start));
         }
-        let body = self.expression()?;
+        let header_like = self.header_like();
+        let body = match self.expression() {
+            Ok(body) => body,
+            Err(e) => {
+                return Err(header_like
+                    .and_then(|h| self.malformed_header(h))
+                    .unwrap_or(e));
+            }
+        };
         if self.peek().tok == Tok::Eq {
             let t = self.peek();
             return Err(Error::syntax(t.span, "unexpected `=` after an expression")
@@ -456,67 +466,4 @@ impl<'a, B: Build> Parser<'a, B> {
             span: start.to(end),
         }
     }
-
-    /// If a header `NAME ( NAME, … ) =` starts here, the parameters' spans and
-    /// how many tokens it takes, its `=` included. Line breaks inside the brackets are space.
-    fn header_params(&self) -> Option<(Vec<Span>, usize)> {
-        if self.peek().tok != Tok::Name || self.peek_at(1) != Tok::LParen {
-            return None;
-        }
-        // A lexer of its own reads ahead: a header may list thousands of names.
-        // Token 2 is the first it reads: tokens 0 and 1 are the current and next.
-        let after_next = self.window[self.at + 1].span.end as usize;
-        let (params, read) = header_rest(&mut Lexer::at(self.src, after_next))?;
-        Some((params, read + 2))
-    }
-}
-
-/// The rest of a header whose `NAME (` has been read: its parameters' spans,
-/// and how many tokens it took, `)` and `=` included; `None` if it is not one.
-fn header_rest(lexer: &mut Lexer<'_>) -> Option<(Vec<Span>, usize)> {
-    let mut params = Vec::new();
-    let mut read = 0;
-    let mut expect_name = true;
-    loop {
-        let t = lexer.next_token().ok()?;
-        read += 1;
-        match t.tok {
-            Tok::Newline => {}
-            Tok::Name if expect_name => {
-                params.push(t.span);
-                expect_name = false;
-            }
-            Tok::Comma if !expect_name => expect_name = true,
-            Tok::RParen if !expect_name || params.is_empty() => break,
-            _ => return None,
-        }
-    }
-    (lexer.next_token().ok()?.tok == Tok::Eq).then_some((params, read + 1))
-}
-
-/// A header on the program's last line (`f(x, y) = h9`, naming the output),
-/// found without parsing what comes before: its name's span and its
-/// parameters' spans. A guess — the caller checks it against the statement
-/// the parser finds there.
-pub(crate) fn trailing_header(src: &str) -> Option<(Span, Vec<Span>)> {
-    // The start of the last line with something on it besides a comment.
-    let mut end = src.len();
-    let start = loop {
-        let line_start = src[..end].rfind('\n').map_or(0, |k| k + 1);
-        let line = src[line_start..end].trim_start();
-        if !(line.trim().is_empty() || line.starts_with('#')) {
-            break line_start;
-        }
-        if line_start == 0 {
-            return None;
-        }
-        end = line_start - 1;
-    };
-    let mut lexer = Lexer::at(src, start);
-    let name = lexer.next_token().ok()?;
-    if name.tok != Tok::Name || lexer.next_token().ok()?.tok != Tok::LParen {
-        return None;
-    }
-    let (params, _) = header_rest(&mut lexer)?;
-    Some((name.span, params))
 }
