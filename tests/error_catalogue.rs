@@ -31,7 +31,8 @@
 //! - [ ] parser: "internal parser error" — unreachable by the machine's invariants; the
 //!   fuzzer (`fuzz/`, target `parse`) has not reached it
 //! - [x] lowering: a parameter listed twice (`duplicate-param`)
-//! - [x] lowering: not a parameter of the header (`header-missing-param`)
+//! - [x] lowering: not a parameter of the header (`header-missing-param`), the header's own
+//!   name used as a value (`header-name-as-a-value`)
 //! - [x] lowering: used before it is defined (`use-before-define`)
 //! - [x] lowering: already defined as a stage / a parameter (`redefined-stage`,
 //!   `redefined-parameter`)

@@ -306,3 +306,56 @@ fn a_huge_literal_is_not_quoted_whole() {
         );
     }
 }
+
+/// A header that is not the last statement (found by a hostile probe): the
+/// unnamed last statement is the output and takes the header's name, and
+/// the header's own expression no longer shows as a second gate of that
+/// name; a note says what happened.
+#[test]
+fn a_header_that_is_not_the_last_statement() {
+    let (code, out, err) = run(&[
+        "f(x, y) = x * y; x + 1",
+        "--at",
+        "x=1,y=2",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!((&r["output"], &r["value"]), (&"f".into(), &2.into()));
+    assert_eq!(r["params"], serde_json::json!(["x", "y"]));
+    let named_f = r["gates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| g["label"] == "f");
+    assert_eq!(named_f.count(), 1, "{}", r["gates"]);
+    let notes = r["notes"].to_string();
+    assert!(
+        notes.contains("the header `f(…)` is not the last statement"),
+        "{notes}"
+    );
+    // A named last statement is the output, under its own name.
+    let (_, out, _) = run(&[
+        "f(x, y) = x * y; g = x + 1",
+        "--at",
+        "x=1,y=2",
+        "--format",
+        "json",
+    ]);
+    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(r["output"], "g");
+    // A header last has nothing to say.
+    let (_, out, _) = run(&[
+        "q = x * y; f(x, y) = q",
+        "--at",
+        "x=1,y=2",
+        "--format",
+        "json",
+    ]);
+    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (&r["output"], &r["notes"]),
+        (&"f".into(), &serde_json::json!([]))
+    );
+}

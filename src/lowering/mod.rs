@@ -239,6 +239,8 @@ struct Lowering {
     header_name: Option<Sym>,
     /// The last statement's gate and name: the output.
     last: Option<(GateId, Option<Sym>)>,
+    /// True when the last statement so far is the header.
+    last_is_header: bool,
     /// A late header declared before the first statement: its name and
     /// parameters as symbols, and whether its statement has been met.
     predeclared: Option<Predeclared>,
@@ -268,6 +270,7 @@ impl Lowering {
             gate_of: Vec::new(),
             header_name: None,
             last: None,
+            last_is_header: false,
             predeclared: None,
             late: None,
             literal_notes: 0,
@@ -504,6 +507,7 @@ impl Lowering {
             self.stage_names.push((gate, name));
         }
         self.last = Some((gate, name.map(|(n, _)| n)));
+        self.last_is_header = matches!(kind, StmtKind::Header { .. });
         Ok(())
     }
 
@@ -517,7 +521,21 @@ impl Lowering {
                 self.literals_dropped
             ));
         }
-        let output_name = match out_name.or(self.header_name) {
+        // A header names the output even where it is not the last statement:
+        // an unnamed last statement takes its name, and the header's own
+        // statement, which is not the output, keeps none (two gates were `f`).
+        let header = self.header_name.filter(|_| !self.last_is_header);
+        if let Some(h) = header {
+            let text = names.get(h);
+            let output = out_name.map_or(text, |n| names.get(n));
+            self.notes.push(format!(
+                "the header `{text}(…)` is not the last statement: the last statement is the output, `{output}`, and the header's own expression is not used for it"
+            ));
+            if out_name.is_none() {
+                self.stage_names.retain(|&(_, n)| n != h);
+            }
+        }
+        let output_name = match out_name.or(header) {
             Some(n) => names.get(n).to_string(),
             None => {
                 let bound = |n: &str| {
@@ -550,6 +568,15 @@ fn not_in_header(ast: &Ast, h: &Stmt, name: &str, span: Span) -> Error {
         unreachable!()
     };
     let list: Vec<&str> = params.iter().map(|&(n, _)| ast.name(n)).collect();
+    if name == hname {
+        // Adding it to the header would make it a parameter of itself.
+        return Error::syntax(
+            span,
+            format!("`{name}` is the header's name, not a value to use"),
+        )
+        .label("the header's name")
+        .help("to use the header's expression, give it a stage of its own, `s = …`, and use `s`");
+    }
     Error::syntax(
         span,
         format!(
