@@ -127,7 +127,8 @@ fn prepare_source(source: String, cli: &Cli) -> Result<Rendered> {
     let explain_edges = (cli.format == Format::Text && !cli.summary) || drawing;
     // --check compares numbers, so it needs values: without them, evaluating
     // reports the missing one.
-    if !cli.at.is_empty() || analysis.circuit.params.is_empty() || cli.check {
+    let evaluate = !cli.at.is_empty() || analysis.circuit.params.is_empty() || cli.check;
+    if evaluate {
         let evaluated = if explain_edges {
             analysis.evaluate(&at, &grad)
         } else if cli.summary
@@ -148,9 +149,10 @@ fn prepare_source(source: String, cli: &Cli) -> Result<Rendered> {
                 .with_source("--grad", g),
             _ => e,
         })?;
-    } else if cli.grad.is_some() {
-        // Without values there is nothing to scale; the gradient is still checked above.
     }
+    // Without values there is nothing to scale (the gradient is still checked
+    // above); a JSON report has no `upstream` then, so the note says why.
+    let ignored_grad = cli.grad.is_some() && !evaluate;
     let color = cli.color.enabled(std::io::stdout().is_terminal());
     let opts = text::Options {
         summary: cli.summary,
@@ -181,6 +183,12 @@ fn prepare_source(source: String, cli: &Cli) -> Result<Rendered> {
         _ => Symbolic::new(&analysis),
     });
     let mut notes: Vec<String> = Vec::new();
+    if ignored_grad {
+        notes.push(
+            "--grad has no effect without values: give them with --at to run the backward pass"
+                .to_string(),
+        );
+    }
     // Each derivative program repeats the header and the statements it needs:
     // with many parameters that share little (a sum or a product of 20 000
     // names) the report would grow with their square, to gigabytes. Past a

@@ -300,6 +300,13 @@ fn index_errors() {
             "index `i` = inf is not an integer",
             "program:1:11",
         ),
+        // Every digit, where six would make it look like one.
+        (
+            "f(v, i) = v[i]",
+            "v=[1, 2],i=1.0000000000000002",
+            "index `i` = 1.0000000000000002 is not an integer",
+            "program:1:11",
+        ),
         (
             "f(v) = v[2]",
             "v=[1, 2]",

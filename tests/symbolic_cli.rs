@@ -169,3 +169,23 @@ fn derivative_programs_feed_back_through_the_binary() {
     assert_eq!(d["gradients"]["x"], -4);
     assert_eq!(d["gradients"]["y"], 3);
 }
+
+/// `--grad` without values scales nothing: a note says so, rather than the
+/// option vanishing without a word; where the program is evaluated anyway
+/// (no parameters), it is used, and there is nothing to say.
+#[test]
+fn grad_without_values_is_noted() {
+    let j = json(&["f(x) = x * 2", "--grad", "3"]);
+    assert!(j.get("upstream").is_none(), "{j}");
+    assert!(
+        j["notes"]
+            .to_string()
+            .contains("--grad has no effect without values"),
+        "{j}"
+    );
+    let j = json(&["f(x) = x * 2"]);
+    assert_eq!(j["notes"], serde_json::json!([]));
+    let j = json(&["2 * 3", "--grad", "3"]);
+    assert_eq!(j["upstream"], 3);
+    assert_eq!(j["notes"], serde_json::json!([]));
+}

@@ -283,20 +283,20 @@ fn check_indices(c: &Circuit, g: GateId, ins: &[&Value]) -> Result<()> {
         let x = v.as_scalar().unwrap_or(f64::NAN);
         let index = c.inputs(g)[k + first];
         // `index 5`, `index \`i\` = 5`, `index \`i + 1\` = 5`: a literal is its own value.
+        // Every digit where six would round it to what it is not: `1` for
+        // 1.0000000000000002 would say a non-integer index is 1.
+        let shown = match crate::value::fmt_num(x) {
+            short if short.parse::<f64>().is_ok_and(|y| y != x) => format!("{x}"),
+            short => short,
+        };
         let named = match c.op(index) {
-            Op::Const(_) => format!("index {}", crate::value::fmt_num(x)),
-            Op::Input(_) => format!("index `{}` = {}", c.label(index), crate::value::fmt_num(x)),
+            Op::Const(_) => format!("index {shown}"),
+            Op::Input(_) => format!("index `{}` = {shown}", c.label(index)),
             _ if c.stage_names.contains_key(&index) => {
-                format!("index `{}` = {}", c.label(index), crate::value::fmt_num(x))
+                format!("index `{}` = {shown}", c.label(index))
             }
-            _ if c.formula(index) == crate::value::fmt_num(x) => {
-                format!("index {}", c.formula(index))
-            }
-            _ => format!(
-                "index `{}` = {}",
-                c.formula(index),
-                crate::value::fmt_num(x)
-            ),
+            _ if c.formula(index) == shown => format!("index {shown}"),
+            _ => format!("index `{}` = {shown}", c.formula(index)),
         };
         if !x.is_finite() || x.fract() != 0.0 {
             return Err(Error::eval(span, format!("{named} is not an integer"))
