@@ -214,6 +214,7 @@ pub fn check(a: &Analysis) -> Result<Check> {
                 forward(c, &params)
             };
             let (xp, xm) = (x + h, x - h);
+            // This element's notes: replaced whole if a smaller step settles it.
             let mut these = Vec::new();
             let mut entry = Entry {
                 param: k,
