@@ -237,7 +237,7 @@ fn backward_in<T: Slot, G: Grad>(
             _ => return None,
         };
         let o = values[k].get();
-        let g = GateId(petgraph::graph::NodeIndex::new(k));
+        let g = GateId::new(k);
         for (slot, &input) in inputs.iter().enumerate() {
             if !req[input.index()] {
                 continue;

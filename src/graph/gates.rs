@@ -337,7 +337,7 @@ mod tests {
                 Op::Input(u32::MAX),
             ])
             .collect();
-        let id = |k: usize| GateId(petgraph::graph::NodeIndex::new(k));
+        let id = GateId::new;
         // Each gate with inputs takes the two gates before it.
         let inputs = |k: usize, op: Op| match op {
             Op::Input(_) | Op::Const(_) => vec![],
@@ -366,7 +366,7 @@ mod tests {
     /// tables too.
     #[test]
     fn truncated_gates_are_as_if_never_pushed() {
-        let id = |k: usize| GateId(petgraph::graph::NodeIndex::new(k));
+        let id = GateId::new;
         // Parameters, constants, gates of two inputs, of many and of none,
         // and places too long for the head, interleaved.
         let gate = |k: usize| -> (Gate, Vec<GateId>) {
@@ -430,7 +430,7 @@ mod tests {
     /// with none has none, and the gates around them keep theirs.
     #[test]
     fn a_gate_with_very_many_inputs_keeps_them_all() {
-        let id = |k: usize| GateId(petgraph::graph::NodeIndex::new(k));
+        let id = GateId::new;
         let mut gates = Gates::default();
         let at = |k: usize| Gate {
             op: if k < 2 { Op::Input(k as u32) } else { Op::Max },

@@ -34,6 +34,12 @@ pub use names::StageNames;
 pub struct GateId(pub NodeIndex<u32>);
 
 impl GateId {
+    /// The gate at position `k` in forward (topological) order.
+    #[inline]
+    pub fn new(k: usize) -> GateId {
+        GateId(NodeIndex::new(k))
+    }
+
     /// The gate's position in forward (topological) order.
     pub fn index(self) -> usize {
         self.0.index()
@@ -197,7 +203,7 @@ impl Circuit {
 
     /// All gates in forward order.
     pub fn gates(&self) -> impl DoubleEndedIterator<Item = GateId> + ExactSizeIterator {
-        (0..self.len()).map(|k| GateId(NodeIndex::new(k)))
+        (0..self.len()).map(GateId::new)
     }
 
     /// The gate.

@@ -5,7 +5,6 @@ use crate::error::Span;
 use crate::gate::Op;
 use crate::graph::{Gate, GateId, Gates};
 use hashbrown::HashTable;
-use petgraph::graph::NodeIndex;
 use std::hash::{BuildHasher, Hash, Hasher};
 
 /// The hasher of the hash-consing table: FxHash, since the keys are a few
@@ -182,7 +181,7 @@ impl Dag {
         if let Some(g) = self.find(op, inputs) {
             return g;
         }
-        let id = GateId(NodeIndex::new(self.gates.len()));
+        let id = GateId::new(self.gates.len());
         self.gates.push(Gate { op, span }, inputs);
         self.fanout.push(0);
         // Places not filled yet are never read: `fanout` says how many are.
@@ -323,7 +322,7 @@ mod tests {
                 } else {
                     n - 1 - next(n.min(4))
                 };
-                GateId(petgraph::graph::NodeIndex::new(k))
+                GateId::new(k)
             };
             let inputs: Vec<GateId> = match op {
                 Op::Const(_) => vec![],

@@ -122,7 +122,7 @@ const UNBOUND: u32 = u32::MAX;
 
 /// The gate of an entry of [`Lowering::scope`].
 fn bound_gate(entry: u32) -> Option<GateId> {
-    (entry != UNBOUND).then(|| GateId(NodeIndex::new(entry as usize)))
+    (entry != UNBOUND).then(|| GateId::new(entry as usize))
 }
 
 /// What a [`Build`] hands back once lowering has failed: never looked at, as

@@ -52,9 +52,7 @@ impl Claim {
     }
 
     fn get(self) -> Claimed {
-        let g = GateId(petgraph::graph::NodeIndex::new(
-            (self.0 & Self::GATE) as usize,
-        ));
+        let g = GateId::new((self.0 & Self::GATE) as usize);
         match self.0 >> 30 {
             0 => Claimed::Free,
             1 => Claimed::Forward(g, false),
