@@ -10,7 +10,7 @@
 //! **Syntax, exit 2** — `grammar/corpus/bad/` unless marked
 //! - [x] lexer: unexpected character (`bad-character`, `control-char`)
 //! - [x] lexer: malformed number, exponent without digits (`bad-exponent`)
-//! - [x] lexer: expected an operator after a number (`implicit-multiplication`, `two-dots`)
+//! - [x] lexer: expected an operator after a number (`implicit-multiplication`); a second decimal point (`two-dots`, `two-decimal-points`)
 //! - [x] parser: expected a value, found … (`missing-operand`, `trailing-*`, `equals-as-value`,
 //!   `array-literal`, `double-power`)
 //! - [x] parser: expected an operator, found … (`juxtaposition`, `number-after-number`)

@@ -426,6 +426,13 @@ impl<'a> Lexer<'a> {
                         "malformed number: the exponent has no digits",
                     )
                     .label("an exponent needs digits, as in `1e-3`")
+                } else if c == '.' {
+                    // `1.2.3`: a second decimal point, not a product.
+                    Error::syntax(
+                        Span::new(here, here + 1),
+                        format!("malformed number: a second `.` after `{text}`"),
+                    )
+                    .label("a number has at most one decimal point")
                 } else {
                     Error::syntax(
                         Span::new(here, here + c.len_utf8()),
