@@ -141,6 +141,58 @@ pub fn refuse_program(program: &Path, outputs: &[Option<&Path>]) -> Result<()> {
     Ok(())
 }
 
+/// Checks a run's output files before any is written: none may be the
+/// program file (`program`, from `-f`), and no two may be the same file (a
+/// `--svg` and a `--png` of one name, or a `--steps` frame that `--svg`
+/// names too), which would keep only the last written. Paths are compared
+/// as the files they name, through links and `..`. A device or a pipe
+/// (`/dev/stdout`) may take several.
+pub fn check_targets(program: Option<&Path>, files: &[(PathBuf, Vec<u8>)]) -> Result<()> {
+    let paths: Vec<Option<&Path>> = files.iter().map(|(p, _)| Some(p.as_path())).collect();
+    if let Some(program) = program {
+        refuse_program(program, &paths)?;
+    }
+    let mut seen: Vec<(PathBuf, &Path)> = Vec::with_capacity(files.len());
+    for (path, _) in files {
+        if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+            continue;
+        }
+        let id = identity(path);
+        if let Some((_, first)) = seen.iter().find(|(other, _)| *other == id) {
+            let same = if *first == path.as_path() {
+                format!("`{}` is named by two outputs", path.display())
+            } else {
+                format!(
+                    "`{}` and `{}` are the same file, named by two outputs",
+                    first.display(),
+                    path.display()
+                )
+            };
+            return Err(Error::new(ErrorKind::Usage, same).help(
+                "give each of --dot, --svg, --png, --html and the --steps frames a file of its own",
+            ));
+        }
+        seen.push((id, path));
+    }
+    Ok(())
+}
+
+/// The file `path` names, as far as can be told before it exists: its
+/// canonical path, or its directory's with its name.
+fn identity(path: &Path) -> PathBuf {
+    if let Ok(p) = path.canonicalize() {
+        return p;
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    match (dir.canonicalize(), path.file_name()) {
+        (Ok(d), Some(name)) => d.join(name),
+        _ => path.to_path_buf(),
+    }
+}
+
 /// Creates `dir` (and its parents) for a set of output files.
 pub fn create_dir(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| {

@@ -93,6 +93,9 @@ pub struct Session {
     at: Vec<(String, String)>,
     /// Lines ended with `\`, waiting for the rest of the program.
     pending: String,
+    /// The file the program was loaded from (`:load`), which no output may
+    /// replace, as `-f`'s may not.
+    file: Option<std::path::PathBuf>,
 }
 
 impl Session {
@@ -108,6 +111,7 @@ impl Session {
             .map_err(|e| clap_message(&e))?;
         let mut s = Session {
             program: None,
+            file: None,
             settings: Vec::new(),
             at: Vec::new(),
             pending: String::new(),
@@ -162,7 +166,7 @@ impl Session {
         }
         if self.continuing() {
             let program = std::mem::take(&mut self.pending) + line;
-            return self.set_program(program);
+            return self.set_program(program, None);
         }
         let trimmed = line.trim();
         if trimmed.is_empty() || trimmed.starts_with('#') {
@@ -170,7 +174,7 @@ impl Session {
         }
         match trimmed.strip_prefix(':') {
             Some(command) => self.command(command.trim()),
-            None => self.set_program(line.to_string()),
+            None => self.set_program(line.to_string(), None),
         }
     }
 
@@ -189,13 +193,16 @@ impl Session {
             ("show", _) => Reply::out(self.command_line() + "\n"),
             ("reset", _) => {
                 self.program = None;
+                self.file = None;
                 self.at.clear();
                 self.settings.retain(|s| s.name == "color");
                 Reply::out("forgot the program and the options\n")
             }
             ("load" | "file", Some(path)) => match crate::limits::read_file(path.as_ref()) {
                 Ok(bytes) => match String::from_utf8(bytes) {
-                    Ok(text) => self.set_program(text),
+                    Ok(text) => {
+                        self.set_program(text, Some(std::path::PathBuf::from(path.to_string())))
+                    }
                     Err(_) => Reply::err(self.render_error(&Error::new(
                         ErrorKind::Syntax,
                         format!("`{path}` is not valid UTF-8 text"),
@@ -309,13 +316,15 @@ impl Session {
         Ok(())
     }
 
-    fn set_program(&mut self, program: String) -> Reply {
+    /// A new program, typed (`file` is `None`) or loaded from `file`.
+    fn set_program(&mut self, program: String, file: Option<std::path::PathBuf>) -> Reply {
         // Parse first: a program with a syntax error leaves the old one in place.
         let params: Vec<String> = match crate::Analysis::new(&program) {
             Ok(a) => a.circuit.params.iter().map(|p| p.name.clone()).collect(),
             Err(e) => return Reply::err(self.render_error(&e)),
         };
         self.program = Some(program);
+        self.file = file;
         // Values of the previous program's parameters that this one lacks
         // would only stop it: let them go, and say so.
         let (keep, drop): (Vec<_>, Vec<_>) = std::mem::take(&mut self.at)
@@ -333,9 +342,10 @@ impl Session {
         reply
     }
 
-    /// Renders after a change. A malformed option (a usage error) undoes the
-    /// change with `undo`; an evaluation error keeps it, since it may be a step
-    /// on the way (`:at x=3` before `:at y=-4`).
+    /// Renders after a change. A malformed option (a usage error) or a file
+    /// that cannot be read or written undoes the change with `undo`; an
+    /// evaluation error keeps it, since it may be a step on the way (`:at x=3`
+    /// before `:at y=-4`).
     fn update(&mut self, undo: impl FnOnce(&mut Session)) -> Reply {
         let Some(program) = self.program.clone() else {
             return Reply::out("no program yet: type one, e.g. f(x,y) = x*y\n");
@@ -356,7 +366,10 @@ impl Session {
             }
             Err(e) => {
                 let rendered = self.render_error(&e);
-                if e.kind == ErrorKind::Usage {
+                // A file that cannot be read or written is the change's fault
+                // as much as a malformed option: kept, it would fail every
+                // command after it.
+                if matches!(e.kind, ErrorKind::Usage | ErrorKind::Io) {
                     undo(self);
                     return Reply::err(rendered + "the last change was undone\n");
                 }
@@ -367,7 +380,9 @@ impl Session {
 
     /// The options as a command line, parsed by the binary's own parser.
     fn cli(&self) -> Result<Cli, String> {
-        cli::parse_from(self.args()).map_err(|e| clap_message(&e))
+        let mut cli = cli::parse_from(self.args()).map_err(|e| clap_message(&e))?;
+        cli.file = self.file.clone();
+        Ok(cli)
     }
 
     fn args(&self) -> Vec<String> {
@@ -434,6 +449,11 @@ impl Session {
 }
 
 fn written_since(path: &Path, is_dir: bool, since: SystemTime) -> bool {
+    // A file's time comes from the kernel's coarse clock, which lags the
+    // precise one by up to a tick: a file written just after `since` may be
+    // stamped a few milliseconds before it (a `:dot` alone, written fast, was
+    // reported as never written).
+    let since = since - std::time::Duration::from_millis(100);
     let fresh = |p: &Path| {
         std::fs::metadata(p)
             .and_then(|m| m.modified())
@@ -504,6 +524,9 @@ where
             env!("CARGO_PKG_VERSION")
         ),
     );
+    // Lines in a row that were not UTF-8: past a few, the terminal sends
+    // nothing else, and the session ends rather than spin.
+    let mut garbled = 0;
     let code = loop {
         let prompt = if session.continuing() {
             "  ..> "
@@ -512,6 +535,7 @@ where
         };
         match editor.readline(prompt) {
             Ok(line) => {
+                garbled = 0;
                 if !line.trim().is_empty() {
                     let _ = editor.add_history_entry(line.as_str());
                 }
@@ -521,6 +545,16 @@ where
                 if reply.quit {
                     break ExitCode::SUCCESS;
                 }
+            }
+            Err(ReadlineError::Io(e))
+                if e.kind() == std::io::ErrorKind::InvalidData && garbled < MAX_GARBLED =>
+            {
+                garbled += 1;
+                write_to(
+                    std::io::stderr(),
+                    "error: the line was not valid UTF-8 text, and is dropped: type it again\n",
+                );
+                continue;
             }
             Err(ReadlineError::Interrupted) => session.cancel(),
             Err(ReadlineError::Eof) => break ExitCode::SUCCESS,
@@ -538,6 +572,9 @@ where
     }
     code
 }
+
+/// Lines that are not UTF-8 in a row after which the session ends.
+const MAX_GARBLED: u32 = 20;
 
 /// Writes and flushes, ignoring failure: a terminal that has gone away cannot be
 /// told so, and `print!` would panic.

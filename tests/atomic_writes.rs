@@ -217,3 +217,51 @@ fn the_program_file_is_never_an_output() {
         assert_eq!(std::fs::read_to_string(&program).unwrap(), "f(x) = x * 2\n");
     }
 }
+
+/// A step frame is an output like any other: a program file that `--steps`
+/// would write a frame over is refused (found by a hostile probe).
+#[test]
+fn a_step_frame_is_never_the_program_file() {
+    let o = Outputs::new("frame");
+    let program = o.dir.join("steps/step-00.svg");
+    std::fs::write(&program, "f(x) = x * 2\n").unwrap();
+    let args: Vec<String> = vec![
+        "-f".into(),
+        program.display().to_string(),
+        "--at".into(),
+        "x=1".into(),
+        "--steps".into(),
+        o.path("steps"),
+    ];
+    let err = fails(&args, 1);
+    assert!(err.contains("it is the program file (-f)"), "{err}");
+    assert_eq!(std::fs::read_to_string(&program).unwrap(), "f(x) = x * 2\n");
+}
+
+/// Two outputs that name one file would keep only the last written: a usage
+/// error (exit 2), with every old file as it was (found by a hostile probe).
+#[test]
+fn two_outputs_never_name_one_file() {
+    let o = Outputs::new("twice");
+    for pair in [
+        ["--dot", "p.svg", "--svg", "p.svg"],
+        ["--svg", "p.svg", "--html", "./p.svg"],
+        ["--svg", "p.svg", "--dot", "steps/../p.svg"],
+        ["--svg", "steps/step-00.svg", "--steps", "steps"],
+    ] {
+        let mut args: Vec<String> = vec!["f(x) = x * 2".into(), "--at".into(), "x=1".into()];
+        for k in [0, 2] {
+            args.extend([pair[k].to_string(), o.path(pair[k + 1])]);
+        }
+        let err = fails(&args, 2);
+        assert!(err.contains("named by two outputs"), "{args:?}: {err}");
+        assert_eq!(
+            std::fs::read_to_string(o.dir.join("p.svg")).unwrap(),
+            "old p.svg"
+        );
+        assert_eq!(
+            std::fs::read_to_string(o.dir.join("steps/step-00.svg")).unwrap(),
+            "old steps/step-00.svg"
+        );
+    }
+}

@@ -60,6 +60,8 @@ pub struct Request {
     pub html: Option<PathBuf>,
     /// `--blank`, `--local-grads`
     pub options: Options,
+    /// The program file (`-f`), which no output may replace.
+    pub program: Option<PathBuf>,
 }
 
 impl Request {
@@ -84,6 +86,7 @@ impl Request {
                 blank: cli.blank,
                 local: cli.local_grads,
             },
+            program: cli.file.clone().filter(|f| f.as_os_str() != "-"),
         }
     }
 }
@@ -170,6 +173,7 @@ pub fn write_files(a: &Analysis, req: &Request) -> Result<()> {
     if files.is_empty() {
         return Ok(());
     }
+    crate::output::check_targets(req.program.as_deref(), &files)?;
     if let Some(dir) = &req.steps {
         crate::output::create_dir(dir)?;
     }

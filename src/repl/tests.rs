@@ -273,3 +273,52 @@ fn odd_lines_never_panic_and_never_quit() {
     assert!(s.handle("f(x) = x*x").err.is_empty());
     assert!(s.handle(":at x=3").out.contains("f = 9"));
 }
+
+/// The file a program was loaded from is no output's, as `-f`'s is not on
+/// the command line; a setting that cannot be written is undone, so that the
+/// commands after it work (both found by a hostile probe).
+#[test]
+fn a_loaded_program_file_is_never_an_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let program = dir.path().join("prog.gx");
+    std::fs::write(&program, "f(x, y) = x * y\n").unwrap();
+    let mut s = session();
+    let path = program.display().to_string();
+    feed(&mut s, &[&format!(":load {path}"), ":at x=3,y=-4"]);
+    let r = s.handle(&format!(":svg {path}"));
+    assert!(r.err.contains("it is the program file"), "{r:?}");
+    assert!(r.err.contains("the last change was undone"), "{r:?}");
+    assert_eq!(
+        std::fs::read_to_string(&program).unwrap(),
+        "f(x, y) = x * y\n"
+    );
+    assert!(!s.handle(":show").out.contains("--svg"));
+    let r = s.handle(":at x=5");
+    assert!(r.out.contains("f = -20") && r.err.is_empty(), "{r:?}");
+    // A program typed afterwards is no file's: the path is free again.
+    s.handle("f(x, y) = x + y");
+    let r = s.handle(&format!(":svg {path}"));
+    assert!(r.err.is_empty(), "{r:?}");
+    assert!(std::fs::read_to_string(&program).unwrap().contains("<svg"));
+}
+
+/// A file's time comes from the kernel's coarse clock, a tick behind the
+/// precise one: a file written just after a command began still counts as
+/// written by it (a lone `:dot` was reported as never written).
+#[test]
+fn a_file_stamped_a_tick_early_counts_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("a.dot");
+    std::fs::write(&p, "x").unwrap();
+    let now = SystemTime::now();
+    assert!(written_since(
+        &p,
+        false,
+        now + std::time::Duration::from_millis(20)
+    ));
+    assert!(!written_since(
+        &p,
+        false,
+        now + std::time::Duration::from_secs(5)
+    ));
+}
