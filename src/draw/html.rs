@@ -40,7 +40,10 @@ pub fn page(program: &str, name: &str, frames: &[PageFrame]) -> String {
         .first()
         .map(|f| (esc(&f.title), code_spans(&esc(&f.sentence))))
         .unwrap_or_default();
-    let program = esc(program.trim());
+    // Line by line: the escape makes a line break a space (right inside a
+    // diagram's label), and a program of several lines would read as one.
+    let program: Vec<String> = program.trim().lines().map(esc).collect();
+    let program = program.join("\n");
     let name = esc(name);
     format!(
         r##"<!DOCTYPE html>
@@ -175,5 +178,11 @@ mod tests {
         assert!(p.contains("x &lt;script&gt;"));
         assert!(p.contains("a &lt; b &amp; <code>c</code>"));
         assert!(!p.contains("<?xml"), "the prolog is stripped");
+        // A program of several lines keeps them (found by a hostile probe).
+        let p = page("q = x*y  # first\r\nf = q + q*x\n", "f", &[]);
+        assert!(
+            p.contains("<pre class=\"program\">q = x*y  # first\nf = q + q*x</pre>"),
+            "{p}"
+        );
     }
 }
