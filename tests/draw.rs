@@ -203,6 +203,64 @@ fn worksheets_leave_blanks_but_keep_the_givens() {
     );
     assert!(!dot.contains("= 3<") && !dot.contains("= -12"), "{dot}");
     assert!(dot.contains("∂ -4"), "{dot}");
+    // Local gradients are mostly values: blanked values show their formulas
+    // alone (`local q = 10` gave q away; found by a hostile probe).
+    let local_values = Options {
+        blank: Some(Blank::Values),
+        local: true,
+    };
+    let dot = dot_of("q = x*y; f = q + q*x", "x=2,y=5", "1", local_values);
+    assert!(
+        dot.contains("local q<") || dot.contains("local q "),
+        "{dot}"
+    );
+    assert!(
+        !dot.contains("local q = 10") && !dot.contains("= 10"),
+        "{dot}"
+    );
+}
+
+/// The step sentences of a worksheet blank what the diagram blanks: the
+/// gradients but not the upstream one, which is given; the values and the
+/// local gradients' numbers (found by a hostile probe).
+#[test]
+fn worksheet_sentences_blank_what_the_diagram_blanks() {
+    let a = analysed("q = x*y; f = q + q*x", "x=2,y=5", "3");
+    let grads = Options {
+        blank: Some(Blank::Grads),
+        local: false,
+    };
+    let frames = steps::frames(&a, &grads);
+    let first = &frames[1].sentence;
+    assert!(first.contains("It receives grad = 3"), "{first}");
+    assert!(first.contains("1 · grad = 1 · 3 = ____"), "{first}");
+    let mul = frames
+        .iter()
+        .find(|f| f.sentence.contains("dx += q · dt1"))
+        .unwrap();
+    assert!(
+        mul.sentence.contains("q · dt1 = 10 · ____ = ____"),
+        "{}",
+        mul.sentence
+    );
+    let values = Options {
+        blank: Some(Blank::Values),
+        local: false,
+    };
+    let frames = steps::frames(&a, &values);
+    let mul = frames
+        .iter()
+        .find(|f| f.sentence.contains("dx += q · dt1"))
+        .unwrap();
+    assert!(
+        mul.sentence.contains("q · dt1 = ____ · 3 = 30"),
+        "{}",
+        mul.sentence
+    );
+    assert!(
+        !frames.iter().any(|f| f.sentence.contains("10")),
+        "q = 10 is a value"
+    );
 }
 
 /// Frame 0 is the forward pass alone; then one gate at a time, in descending

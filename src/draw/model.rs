@@ -284,7 +284,9 @@ pub fn build(a: &Analysis, opts: &Options, reveal: Reveal) -> Diagram {
                     ),
                     Some(v) => (
                         Some(format!("∂ {}", wire_number(v))),
-                        opts.local.then(|| local_numeric(c, n, g, slot)).flatten(),
+                        opts.local
+                            .then(|| local_numeric(c, n, g, slot, !blank_values))
+                            .flatten(),
                     ),
                     None => (None, None),
                 },
@@ -389,9 +391,14 @@ fn wrap_negative(v: &Value) -> String {
     }
 }
 
-/// `local y = -4`: the local gradient's formula and, for scalars, its number.
-fn local_numeric(c: &Circuit, n: &Numeric, g: GateId, slot: usize) -> Option<String> {
+/// `local y = -4`: the local gradient's formula and, for scalars and with
+/// `number`, its number. A worksheet that blanks the values shows no number:
+/// a local gradient is often an input's value (`local y = -4` at `x * y`).
+fn local_numeric(c: &Circuit, n: &Numeric, g: GateId, slot: usize, number: bool) -> Option<String> {
     let f = local::formula(c, g, slot)?;
+    if !number {
+        return Some(format!("local {f}"));
+    }
     let ins = c.inputs(g);
     let vals: Vec<&Value> = ins.iter().map(|i| &n.forward.values[i.index()]).collect();
     let l = c.op(g).local(slot, &vals, &n.forward.values[g.index()])?;

@@ -67,7 +67,7 @@ pub fn frames(a: &Analysis, opts: &Options) -> Vec<Frame> {
             } else {
                 format!("{} = {}", c.label(g), c.formula(g))
             },
-            sentence: sentence(c, n, g, blank),
+            sentence: sentence(c, n, g, blank, blank_values),
         });
     }
     out
@@ -86,8 +86,11 @@ fn dname(c: &Circuit, g: GateId) -> String {
     }
 }
 
-/// The sentence for the step at gate `g`.
-fn sentence(c: &Circuit, n: &Numeric, g: GateId, blank: bool) -> String {
+/// The sentence for the step at gate `g`; a worksheet blanks the gradients
+/// (`blank`) but not the upstream gradient, which is given, and the values
+/// (`blank_values`), among them the local gradients' numbers, which are
+/// mostly values (`y` at `x * y`).
+fn sentence(c: &Circuit, n: &Numeric, g: GateId, blank: bool, blank_values: bool) -> String {
     let num = |v: &Value| {
         if blank {
             BLANK.to_string()
@@ -137,7 +140,11 @@ fn sentence(c: &Circuit, n: &Numeric, g: GateId, blank: bool) -> String {
         c.label(g),
         c.formula(g),
         dname(c, g),
-        num(grad)
+        if g == c.output {
+            wire_number(grad)
+        } else {
+            num(grad)
+        }
     ));
     let ins = c.input_edges(g);
     let vals: Vec<&Value> = ins
@@ -157,8 +164,16 @@ fn sentence(c: &Circuit, n: &Numeric, g: GateId, blank: bool) -> String {
                 format!(
                     "{f} · {} = {} · {} = ",
                     dname(c, g),
-                    if blank { BLANK.into() } else { l.to_string() },
-                    num(grad)
+                    if blank_values {
+                        BLANK.into()
+                    } else {
+                        l.to_string()
+                    },
+                    if g == c.output {
+                        wire_number(grad)
+                    } else {
+                        num(grad)
+                    }
                 )
             }
             (Some(f), Some(_)) => format!("{f} ⊙ {} = ", dname(c, g)),
