@@ -464,8 +464,10 @@ pub fn lower(program: &Program) -> Result<Circuit> {
 /// `t` unless a user name looks like `t12`, then `_t`, and so on.
 fn pick_temp_prefix(c: &Circuit) -> &'static str {
     let clashes = |prefix: &str| {
+        // `t_1` clashes too: LaTeX writes it as `t1` is written, `t_{1}`.
         let looks = |n: &str| {
             n.strip_prefix(prefix)
+                .map(|rest| rest.strip_prefix('_').unwrap_or(rest))
                 .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit()))
         };
         c.params.iter().any(|p| looks(&p.name))

@@ -125,3 +125,21 @@ fn an_unnamed_output_takes_a_name_the_program_does_not_bind() {
         assert_eq!(streamed.output_name, want, "{src}, streamed");
     }
 }
+
+/// Temporaries are named so as not to clash with the user's names, `t_1`
+/// included, which LaTeX writes as it writes `t1` (found by a hostile probe).
+#[test]
+fn temporaries_clash_with_no_name_in_any_notation() {
+    for (src, want) in [
+        ("f(x) = x * x + x", "t1"),
+        ("f(t1, x) = t1 * x + x", "_t1"),
+        ("f(t_1, x) = t_1 * x + x", "_t1"),
+        ("f(t_1, _t2, x) = t_1 * x + _t2", "__t1"),
+    ] {
+        let c = lower_src(src).unwrap();
+        let temp = c
+            .gates()
+            .find(|&g| c.label(g).ends_with('1') && c.params.iter().all(|p| p.name != c.label(g)));
+        assert_eq!(temp.map(|g| c.label(g)).as_deref(), Some(want), "{src}");
+    }
+}
