@@ -45,7 +45,12 @@ fn the_json_report_names_a_parameter_by_its_own_name() {
     assert_eq!(code, 0);
     let r: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(r["gates"][0]["param"], "x");
-    assert_eq!(r["gates"][0]["label"], "f");
+    // And its label is its own name too: as the output's, the parameter was
+    // named nowhere in the text or the diagram (found by a hostile probe).
+    assert_eq!(r["gates"][0]["label"], "x");
+    assert_eq!(r["output"], "f");
+    let (_, text, _) = run(&["f(a, b) = a", "--at", "a=1,b=2"]);
+    assert!(text.contains("\n  a = 1\n"), "{text}");
 }
 
 /// By hand: a note for an input given as inf read "`y = y` overflows to ±inf

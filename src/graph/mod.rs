@@ -302,7 +302,15 @@ impl Circuit {
     /// Appends [`Circuit::label`] to `out`, without allocating a new string.
     pub fn write_label(&self, out: &mut String, id: GateId) {
         use std::fmt::Write;
-        if id == self.output {
+        // A parameter is its own name, even as the output (`f(a, b) = a`):
+        // as the output's name it would hide the parameter.
+        let param = match self.op(id) {
+            Op::Input(i) => Some(&self.params[i as usize].name),
+            _ => None,
+        };
+        if let Some(name) = param {
+            out.push_str(name);
+        } else if id == self.output {
             out.push_str(&self.output_name);
         } else if let Some(name) = self.stage_names.first(id) {
             out.push_str(name);
