@@ -265,3 +265,21 @@ fn two_outputs_never_name_one_file() {
         );
     }
 }
+
+/// A failed run leaves no trace, not even the `--steps` directory it made
+/// for the frames (found by a hostile probe).
+#[test]
+fn a_failed_run_leaves_no_steps_directory() {
+    let o = Outputs::new("nodir");
+    let args: Vec<String> = vec![
+        "f(x) = x * 2".into(),
+        "--at".into(),
+        "x=1".into(),
+        "--steps".into(),
+        o.path("new/frames"),
+        "--dot".into(),
+        o.path("missing/a.dot"),
+    ];
+    fails(&args, 1);
+    assert!(!o.dir.join("new/frames").exists());
+}

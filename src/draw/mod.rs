@@ -174,10 +174,17 @@ pub fn write_files(a: &Analysis, req: &Request) -> Result<()> {
         return Ok(());
     }
     crate::output::check_targets(req.program.as_deref(), &files)?;
+    let made = req.steps.as_deref().filter(|dir| !dir.exists());
     if let Some(dir) = &req.steps {
         crate::output::create_dir(dir)?;
     }
-    crate::output::write_all_atomic(&files)
+    let written = crate::output::write_all_atomic(&files);
+    if let (Err(_), Some(dir)) = (&written, made) {
+        // A failed run leaves nothing, not even the frames' directory it made
+        // (`remove_dir` takes only an empty one).
+        let _ = std::fs::remove_dir(dir);
+    }
+    written
 }
 
 fn check_size(a: &Analysis, max: usize, what: &str) -> Result<()> {
