@@ -154,10 +154,12 @@ pub fn check_targets(program: Option<&Path>, files: &[(PathBuf, Vec<u8>)]) -> Re
     }
     let mut seen: Vec<(PathBuf, &Path)> = Vec::with_capacity(files.len());
     for (path, _) in files {
-        if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
-            continue;
-        }
-        let id = identity(path);
+        let id = match target(path) {
+            Ok(Target::Special) => continue,
+            Ok(Target::File(real)) => identity(&real),
+            // Not writable at all: the write says why.
+            Err(_) => continue,
+        };
         if let Some((_, first)) = seen.iter().find(|(other, _)| *other == id) {
             let same = if *first == path.as_path() {
                 format!("`{}` is named by two outputs", path.display())
@@ -177,19 +179,24 @@ pub fn check_targets(program: Option<&Path>, files: &[(PathBuf, Vec<u8>)]) -> Re
     Ok(())
 }
 
-/// The file `path` names, as far as can be told before it exists: its
-/// canonical path, or its directory's with its name.
-fn identity(path: &Path) -> PathBuf {
-    if let Ok(p) = path.canonicalize() {
+/// The file `real` (a [`Target::File`], links followed) is, as far as can
+/// be told before it exists: its canonical path, or its directory's with its
+/// name.
+fn identity(real: &Path) -> PathBuf {
+    if let Ok(p) = real.canonicalize() {
         return p;
     }
-    let dir = match path.parent() {
+    match (dir_of(real).canonicalize(), real.file_name()) {
+        (Ok(d), Some(name)) => d.join(name),
+        _ => real.to_path_buf(),
+    }
+}
+
+/// The directory a file is in: `.` for a bare name.
+fn dir_of(path: &Path) -> &Path {
+    match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
-    };
-    match (dir.canonicalize(), path.file_name()) {
-        (Ok(d), Some(name)) => d.join(name),
-        _ => path.to_path_buf(),
     }
 }
 
@@ -210,10 +217,7 @@ pub fn create_dir(dir: &Path) -> Result<()> {
 /// The bytes in a complete temporary file beside `real`, the file that the
 /// output path `path` names.
 fn stage(path: &Path, real: &Path, bytes: &[u8]) -> Result<NamedTempFile> {
-    let dir = match real.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
+    let dir = dir_of(real);
     let name = real
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -290,6 +294,34 @@ mod tests {
         assert!(err.message.contains("is a directory"), "{}", err.message);
     }
 
+    /// Two outputs are the same file through a link to a file not there yet,
+    /// and through `..`; a device may take several.
+    #[cfg(unix)]
+    #[test]
+    fn outputs_that_name_one_file_are_found_through_links() {
+        let dir = tempfile::tempdir().unwrap();
+        let (file, link) = (dir.path().join("a.svg"), dir.path().join("link.svg"));
+        std::os::unix::fs::symlink("a.svg", &link).unwrap();
+        let same = [(file.clone(), vec![]), (link, vec![])];
+        let err = check_targets(None, &same).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Usage);
+        assert!(err.message.contains("are the same file"), "{}", err.message);
+        let dotted = dir.path().join("sub/../a.svg");
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        assert!(check_targets(None, &[(file.clone(), vec![]), (dotted, vec![])]).is_err());
+        let other = dir.path().join("b.svg");
+        assert!(check_targets(None, &[(file, vec![]), (other, vec![])]).is_ok());
+        #[cfg(target_os = "linux")]
+        {
+            let null = PathBuf::from("/dev/null");
+            assert!(check_targets(None, &[(null.clone(), vec![]), (null, vec![])]).is_ok());
+        }
+    }
+
+    fn is_link(p: &Path) -> bool {
+        std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink())
+    }
+
     #[cfg(unix)]
     #[test]
     fn a_link_is_written_through_and_stays_a_link() {
@@ -299,12 +331,7 @@ mod tests {
         std::os::unix::fs::symlink("a.svg", &link).unwrap();
         write_atomic(&link, b"new").unwrap();
         assert_eq!(std::fs::read_to_string(&file).unwrap(), "new");
-        assert!(
-            std::fs::symlink_metadata(&link)
-                .unwrap()
-                .file_type()
-                .is_symlink()
-        );
+        assert!(is_link(&link));
         // A link to a file not there yet, through a second link, creates it.
         let (later, first) = (dir.path().join("sub/later.svg"), dir.path().join("first"));
         std::fs::create_dir(dir.path().join("sub")).unwrap();
@@ -312,12 +339,7 @@ mod tests {
         std::os::unix::fs::symlink("later.svg", dir.path().join("sub/via")).unwrap();
         write_atomic(&first, b"made").unwrap();
         assert_eq!(std::fs::read_to_string(&later).unwrap(), "made");
-        assert!(
-            std::fs::symlink_metadata(&first)
-                .unwrap()
-                .file_type()
-                .is_symlink()
-        );
+        assert!(is_link(&first));
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 4);
         // A loop of links is an error, not a hang.
         let (p, q) = (dir.path().join("p"), dir.path().join("q"));

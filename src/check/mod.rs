@@ -236,8 +236,8 @@ pub fn check(a: &Analysis) -> Result<Check> {
                 if sides(c, &kinked, &p) != here || sides(c, &kinked, &m) != here {
                     return Err("a kink is crossed there".into());
                 }
-                let size = objective(&p).abs().max(objective(&m).abs());
-                Ok(((objective(&p) - objective(&m)) / ((x + t) - (x - t)), size))
+                let (lp, lm) = (objective(&p), objective(&m));
+                Ok(((lp - lm) / ((x + t) - (x - t)), lp.abs().max(lm.abs())))
             };
             match (at(xp), at(xm)) {
                 (Ok(fp), Ok(fm)) => {

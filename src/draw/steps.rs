@@ -129,6 +129,12 @@ fn sentence(c: &Circuit, n: &Numeric, g: GateId, blank: bool, blank_values: bool
     let grad = n.backward.grads[g.index()]
         .as_ref()
         .expect("a visited gate has a gradient");
+    // What the gate receives: given at the output, a blank elsewhere.
+    let received = if g == c.output {
+        wire_number(grad)
+    } else {
+        num(grad)
+    };
     let pattern = op.pattern();
     let mut first = pattern.chars();
     let pattern: String = first
@@ -140,11 +146,7 @@ fn sentence(c: &Circuit, n: &Numeric, g: GateId, blank: bool, blank_values: bool
         c.label(g),
         c.formula(g),
         dname(c, g),
-        if g == c.output {
-            wire_number(grad)
-        } else {
-            num(grad)
-        }
+        received
     ));
     let ins = c.input_edges(g);
     let vals: Vec<&Value> = ins
@@ -169,11 +171,7 @@ fn sentence(c: &Circuit, n: &Numeric, g: GateId, blank: bool, blank_values: bool
                     } else {
                         l.to_string()
                     },
-                    if g == c.output {
-                        wire_number(grad)
-                    } else {
-                        num(grad)
-                    }
+                    received
                 )
             }
             (Some(f), Some(_)) => format!("{f} ⊙ {} = ", dname(c, g)),
